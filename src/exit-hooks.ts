@@ -1,0 +1,55 @@
+/**
+ * Flushes every open store when the process ends, without changing how it ends. One set of
+ * process listeners serves all stores in the process.
+ *
+ * - `exit` covers a natural end, `process.exit()` and an uncaught exception: only synchronous
+ *   work runs there, so stores flush with synchronous writes.
+ * - SIGINT / SIGTERM / SIGHUP: Node's default is to die without `exit`. We flush, and when no
+ *   other listener wants the signal, re-raise it so the process dies of it as it would have.
+ */
+type Flusher = () => void;
+
+const flushers = new Set<Flusher>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let installed = false;
+
+function flushAll(): void {
+  for (const flush of flushers) {
+    try {
+      flush();
+    } catch (err) {
+      // Exiting: nothing can be retried. Say so on stderr rather than die with the rest unflushed.
+      process.stderr.write(`sessionlog: could not flush on exit: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  flushAll();
+  if (process.listenerCount(signal) === 1) {
+    uninstall();
+    process.kill(process.pid, signal);
+  }
+}
+
+function install(): void {
+  installed = true;
+  process.on('exit', flushAll);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function uninstall(): void {
+  installed = false;
+  process.off('exit', flushAll);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+/** Registers a synchronous flush to run at exit; returns the function that unregisters it. */
+export function onProcessExit(flush: Flusher): () => void {
+  flushers.add(flush);
+  if (!installed) install();
+  return () => {
+    flushers.delete(flush);
+    if (flushers.size === 0 && installed) uninstall();
+  };
+}

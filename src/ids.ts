@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { SessionStoreError } from './errors.js';
+
+/** The longest session id accepted; with `.jsonl` and any sidecar suffix it stays far below NAME_MAX (255). */
+export const MAX_ID_LENGTH = 128;
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+// Names Windows refuses as files (with any extension): sessions get synced to Windows machines.
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+// Syncthing names its conflict copies `<id>.sync-conflict-…`; an id containing it would be mistaken for one.
+const CONFLICT_MARK = '.sync-conflict-';
+
+/** Why `id` is not a valid session id, or undefined when it is. */
+export function idProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string') return `expected a string, got ${typeof id}`;
+  if (id.length === 0) return 'it is empty';
+  if (id.length > MAX_ID_LENGTH) return `it is ${id.length} characters long (at most ${MAX_ID_LENGTH})`;
+  if (!ID_PATTERN.test(id)) {
+    return 'use only letters, digits, ".", "_" and "-", starting with a letter or digit';
+  }
+  if (id.endsWith('.')) return 'it must not end with "."';
+  if (WINDOWS_RESERVED.test(id)) return 'it is a reserved file name on Windows';
+  if (id.includes(CONFLICT_MARK)) return `it must not contain "${CONFLICT_MARK}"`;
+  return undefined;
+}
+
+/**
+ * Throws `ERR_INVALID_ID` unless `id` is 1–128 characters of letters, digits, `.`, `_` and `-`,
+ * starts with a letter or digit and does not end with `.`. Called before any fs access.
+ */
+export function assertValidId(id: unknown): asserts id is string {
+  const problem = idProblem(id);
+  if (problem !== undefined) {
+    // The id is the caller's input, not transcript content; still, cap what is echoed.
+    const shown = typeof id === 'string' ? JSON.stringify(id.slice(0, 40)) : String(id);
+    throw new SessionStoreError('ERR_INVALID_ID', `Invalid session id ${shown}: ${problem}.`);
+  }
+}
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Within one millisecond a
+ * 12-bit counter in `rand_a` keeps ids from one process strictly increasing, so they sort by creation.
+ */
+export function uuidv7(now: number = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = 0;
+  } else if (++sequence > 0xfff) {
+    // Counter exhausted (4096 ids in one ms) or the clock stepped back: borrow the next millisecond.
+    lastMs += 1;
+    sequence = 0;
+  }
+  const bytes = randomBytes(16);
+  let ms = lastMs;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms & 0xff;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = 0x70 | (sequence >> 8);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

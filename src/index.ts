@@ -1,0 +1,36 @@
+/**
+ * sessionlog: a local-first session store for AI agents. One JSONL file per session, buffered
+ * crash-safe appends, tolerant reads.
+ * @packageDocumentation
+ */
+export { openStore, SessionStore, StoreEvents } from './store.js';
+export type {
+  AppendInput,
+  ChangeEvent,
+  CreateInit,
+  ForkOptions,
+  SessionPatch,
+  StoredEntry,
+  StreamOptions,
+  WarningEvent,
+} from './store.js';
+export { SessionStoreError, ErrorCodes } from './errors.js';
+export type { ErrorCode, SessionStoreErrorOptions } from './errors.js';
+export { DEFAULTS } from './options.js';
+export type { FlushOptions, StoreOptions } from './options.js';
+export type { ReadOptions, ReadResult } from './session/reader.js';
+export type { SessionInfo, UsageTotals } from './session/summary.js';
+export type { Problem, ProblemKind } from './format/codec.js';
+export {
+  CompactionSchema,
+  ContentPartSchema,
+  EntrySchema,
+  FORMAT_VERSION,
+  HeaderSchema,
+  MessageSchema,
+  ToolCallSchema,
+  UpdateSchema,
+  UsageSchema,
+} from './format/schema.js';
+export type { CompactionEntry, Entry, EntryInput, Header, MessageEntry, Usage } from './format/schema.js';
+export { MAX_ID_LENGTH, idProblem, uuidv7 } from './ids.js';

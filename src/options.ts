@@ -1,0 +1,129 @@
+/** Options of `openStore`, their defaults, and their validation. */
+import path from 'node:path';
+import type { z } from 'zod';
+import { SessionStoreError } from './errors.js';
+
+/** When buffered entries are written. A flush happens when any threshold is reached. */
+export interface FlushOptions {
+  /**
+   * Flush when this many entries are buffered in a session.
+   * @default 100
+   */
+  readonly maxEntries?: number;
+  /**
+   * Flush when a session's buffer holds this many bytes.
+   * @default 1048576 (1 MiB)
+   */
+  readonly maxBytes?: number;
+  /**
+   * Flush this long after the first entry of a batch was buffered. This bounds what a SIGKILL or a
+   * power cut can take to about one interval of activity.
+   * @default 1000
+   */
+  readonly intervalMs?: number;
+}
+
+/** Options of {@link openStore}. */
+export interface StoreOptions<S extends z.ZodType = z.ZodType> {
+  /** The store folder; created with mode 0700 if missing. */
+  readonly dir: string;
+  /** Buffer thresholds. */
+  readonly flush?: FlushOptions;
+  /**
+   * `'buffered'`: a flush hands bytes to the OS (survives a process crash).
+   * `'fsync'`: every flush is fsynced, and the folder on create (survives power loss) at the cost
+   * of a disk round trip per flush.
+   * @default 'buffered'
+   */
+  readonly durability?: 'buffered' | 'fsync';
+  /** A zod schema for entries; its output type flows through `append`, `read` and `stream`. */
+  readonly schema?: S;
+  /**
+   * Largest entry accepted, as encoded JSON bytes. Larger entries are refused by `append` before
+   * anything is written, and larger lines on disk are reported as `oversize` and skipped.
+   * @default 67108864 (64 MiB)
+   */
+  readonly maxEntryBytes?: number;
+  /**
+   * When a session buffers more than this, `append` waits for the flush to finish
+   * (backpressure) instead of letting memory grow.
+   * @default 67108864 (64 MiB)
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Flush buffered entries synchronously on process exit, `process.exit()`, SIGINT, SIGTERM and
+   * SIGHUP. The process still exits as it would have (a signal is re-raised when no other
+   * listener handles it).
+   * @default true
+   */
+  readonly flushOnExit?: boolean;
+  /** Keep the index live for changes by other processes and editors. Reserved; see the README. */
+  readonly watch?: boolean;
+  /**
+   * Clock for timestamps (`ts`, `createdAt`), in ms since the epoch. Injected by tests.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** Options after defaults, validated and frozen. */
+export interface ResolvedOptions {
+  readonly dir: string;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  readonly intervalMs: number;
+  readonly durable: boolean;
+  readonly maxEntryBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly flushOnExit: boolean;
+  readonly watch: boolean;
+  readonly now: () => number;
+}
+
+/** The defaults, with the reasons in {@link FlushOptions} and {@link StoreOptions}. */
+export const DEFAULTS = Object.freeze({
+  maxEntries: 100,
+  maxBytes: 1024 * 1024,
+  intervalMs: 1000,
+  maxEntryBytes: 64 * 1024 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
+});
+
+function invalid(name: string, expected: string, value: unknown): SessionStoreError {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return new SessionStoreError('ERR_INVALID_OPTION', `Expected \`${name}\` to be ${expected}, got ${shown} (${typeof value}).`);
+}
+
+function count(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalid(name, `an integer >= ${min}`, value);
+  }
+  return value;
+}
+
+/** Applies defaults and validates; throws ERR_INVALID_OPTION naming the option. */
+export function resolveOptions(options: StoreOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
+  if (typeof options.dir !== 'string' || options.dir.length === 0) throw invalid('dir', 'a folder path', options.dir);
+  const flush = options.flush ?? {};
+  const durability = options.durability ?? 'buffered';
+  if (durability !== 'buffered' && durability !== 'fsync') throw invalid('durability', "'buffered' or 'fsync'", durability);
+  if (options.schema !== undefined && typeof (options.schema as { safeParse?: unknown }).safeParse !== 'function') {
+    throw invalid('schema', 'a zod schema', options.schema);
+  }
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw invalid('now', 'a function', now);
+  return Object.freeze({
+    dir: path.resolve(options.dir),
+    maxEntries: count('flush.maxEntries', flush.maxEntries, DEFAULTS.maxEntries, 1),
+    maxBytes: count('flush.maxBytes', flush.maxBytes, DEFAULTS.maxBytes, 1),
+    intervalMs: count('flush.intervalMs', flush.intervalMs, DEFAULTS.intervalMs, 1),
+    durable: durability === 'fsync',
+    maxEntryBytes: count('maxEntryBytes', options.maxEntryBytes, DEFAULTS.maxEntryBytes, 1024),
+    maxBufferedBytes: count('maxBufferedBytes', options.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1),
+    flushOnExit: options.flushOnExit ?? true,
+    watch: options.watch ?? false,
+    now,
+  });
+}

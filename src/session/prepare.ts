@@ -1,0 +1,79 @@
+/**
+ * Turns what a caller appends into the exact lines to write: validated, stamped with `id` and
+ * `ts`, stringified once, measured once. Pure apart from the id generator and clock it is given.
+ */
+import { encodeLine } from '../format/codec.js';
+import type { EntryValidator } from '../format/records.js';
+import { RESERVED_TYPES } from '../format/schema.js';
+import { SessionStoreError } from '../errors.js';
+
+/** Lines ready for a writer, and the entries they encode. */
+export interface Prepared<T> {
+  readonly entries: T[];
+  readonly lines: string[];
+  readonly bytes: number[];
+}
+
+/** What preparing needs from the store. */
+export interface PrepareContext<T> {
+  readonly validate: EntryValidator<T>;
+  readonly maxEntryBytes: number;
+  readonly newId: () => string;
+  readonly now: () => number;
+  /** Names the session in error messages. */
+  readonly file: string;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Validates and encodes every entry before any is buffered, so a batch with one bad entry is
+ * refused whole. Throws ERR_INVALID_ENTRY or ERR_ENTRY_TOO_LARGE; messages give the index and
+ * the field path, never a value.
+ */
+export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext<T>): Prepared<T> {
+  const entries: T[] = [];
+  const lines: string[] = [];
+  const bytes: number[] = [];
+  const ts = new Date(ctx.now()).toISOString();
+  input.forEach((raw, index) => {
+    const where = input.length > 1 ? `entry ${index} for ${ctx.file}` : `entry for ${ctx.file}`;
+    if (!isPlainObject(raw)) {
+      throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: expected a plain object.`, { path: ctx.file });
+    }
+    const type = raw['type'] ?? 'message';
+    if (typeof type === 'string' && RESERVED_TYPES.has(type)) {
+      throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: type "${type}" is reserved for the store.`, {
+        path: ctx.file,
+      });
+    }
+    // Stamps first, so every line starts `{"type":…,"id":…,"ts":…` and reads well in an editor.
+    const stamped: Record<string, unknown> = { type, id: undefined, ts: undefined, ...raw };
+    stamped['type'] = type;
+    stamped['id'] = raw['id'] ?? ctx.newId();
+    stamped['ts'] = raw['ts'] ?? ts;
+    const result = ctx.validate(stamped);
+    if (!result.ok) {
+      throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: ${result.message}. Fix the entry; nothing was written.`, {
+        path: ctx.file,
+      });
+    }
+    const line = encodeLine(result.value);
+    const size = Buffer.byteLength(line);
+    if (size > ctx.maxEntryBytes) {
+      throw new SessionStoreError(
+        'ERR_ENTRY_TOO_LARGE',
+        `The ${where} is ${size} bytes, above maxEntryBytes (${ctx.maxEntryBytes}). Store large blobs in files and reference them; nothing was written.`,
+        { path: ctx.file },
+      );
+    }
+    entries.push(result.value);
+    lines.push(line);
+    bytes.push(size);
+  });
+  return { entries, lines, bytes };
+}

@@ -1,0 +1,139 @@
+/**
+ * Reads a session file's lines by bytes, forwards from an offset or backwards from the end, in
+ * bounded memory. Knows files and bytes, not what the lines mean.
+ */
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { LineSplitter, type RawLine } from '../format/lines.js';
+import { ioError } from '../errors.js';
+import { closeQuietly, openForRead } from '../fs/files.js';
+
+const read = promisify(fs.read);
+
+/** Forward reads: large enough that syscalls are noise next to JSON.parse. */
+const FORWARD_CHUNK = 256 * 1024;
+/** Backward reads: a tail of 50 agent messages usually fits in one or two chunks. */
+const BACKWARD_CHUNK = 64 * 1024;
+
+/** A line with its number (from 1) when known, and whether it is the newline-less last fragment. */
+export interface ScannedLine extends RawLine {
+  readonly line: number | undefined;
+  readonly torn: boolean;
+}
+
+/** Options of {@link scanForward}. */
+export interface ForwardOptions {
+  /** Byte offset to start at; must be the start of a line. */
+  readonly offset?: number;
+  /** Number of the line at `offset`. */
+  readonly line?: number;
+  readonly maxLineBytes: number;
+}
+
+/**
+ * Yields every line from `offset` to the end of the file as it is when each chunk is read. The
+ * last fragment without `\n` is yielded with `torn: true`. The yielded bytes are only valid until
+ * the next iteration.
+ */
+export async function* scanForward(file: string, options: ForwardOptions): AsyncGenerator<ScannedLine> {
+  const { fd } = await openForRead(file);
+  try {
+    let position = options.offset ?? 0;
+    let lineNo = options.line ?? 1;
+    const splitter = new LineSplitter(position, options.maxLineBytes);
+    const buffer = Buffer.allocUnsafe(FORWARD_CHUNK);
+    for (;;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await read(fd, buffer, 0, FORWARD_CHUNK, position));
+      } catch (err) {
+        throw ioError('read', file, err);
+      }
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      for (const raw of splitter.push(buffer.subarray(0, bytesRead))) {
+        yield { ...raw, line: lineNo++, torn: false };
+      }
+    }
+    const tail = splitter.end();
+    if (tail !== undefined) yield { ...tail, line: lineNo, torn: true };
+  } finally {
+    await closeQuietly(fd);
+  }
+}
+
+/**
+ * Yields the file's lines from last to first, reading backwards in chunks. Line numbers are not
+ * known this way (`line` is undefined). Lines longer than `maxLineBytes` are yielded as oversize
+ * without their bytes.
+ */
+export async function* scanBackward(file: string, maxLineBytes: number): AsyncGenerator<ScannedLine> {
+  const { fd, stat } = await openForRead(file);
+  try {
+    let position = stat.size;
+    // Pieces of the line being assembled, last piece first; they end at `lineEnd`.
+    let pieces: Buffer[] = [];
+    let pieceBytes = 0;
+    let oversize = false;
+    let lineEnd = stat.size;
+    let torn = true; // until the first newline is seen, the bytes at the end are a torn tail
+    const buffer = Buffer.allocUnsafe(BACKWARD_CHUNK);
+
+    const take = (start: number): ScannedLine => {
+      const length = lineEnd - start;
+      const bytes = oversize ? Buffer.alloc(0) : Buffer.concat(pieces.reverse(), pieceBytes);
+      const scanned: ScannedLine = { bytes, offset: start, length, oversize, line: undefined, torn };
+      pieces = [];
+      pieceBytes = 0;
+      oversize = false;
+      torn = false;
+      return scanned;
+    };
+    const keep = (piece: Buffer): void => {
+      if (piece.length === 0) return;
+      if (!oversize && pieceBytes + piece.length > maxLineBytes) {
+        oversize = true;
+        pieces = [];
+      }
+      if (!oversize) pieces.push(Buffer.from(piece));
+      pieceBytes += piece.length;
+    };
+
+    while (position > 0) {
+      const size = Math.min(BACKWARD_CHUNK, position);
+      position -= size;
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await read(fd, buffer, 0, size, position));
+      } catch (err) {
+        throw ioError('read', file, err);
+      }
+      const chunk = buffer.subarray(0, bytesRead);
+      let end = chunk.length;
+      for (;;) {
+        const nl = chunk.lastIndexOf(0x0a, end - 1);
+        if (nl === -1 || end === 0) break;
+        keep(chunk.subarray(nl + 1, end));
+        const start = position + nl + 1;
+        // The newline that ends the file closes no line of its own.
+        if (!(torn && start === stat.size)) yield take(start);
+        else torn = false;
+        lineEnd = position + nl;
+        end = nl;
+      }
+      keep(chunk.subarray(0, end));
+    }
+    if (lineEnd > 0 || pieceBytes > 0) yield take(0);
+  } finally {
+    await closeQuietly(fd);
+  }
+}
+
+/** The first line of a file (the header), or undefined for an empty file. */
+export async function readFirstLine(file: string, maxLineBytes: number): Promise<ScannedLine | undefined> {
+  for await (const scanned of scanForward(file, { maxLineBytes })) {
+    // Copy: the scanner reuses its buffer once iteration moves on.
+    return { ...scanned, bytes: Buffer.from(scanned.bytes) };
+  }
+  return undefined;
+}

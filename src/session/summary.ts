@@ -1,0 +1,168 @@
+/**
+ * A session's info, folded from its file: the header with its updates applied, entry count, last
+ * activity, token totals, problems. The fold is incremental so a cache can resume it from an offset.
+ */
+import { decodeLine } from '../format/codec.js';
+import { classifyLine, type EntryValidator } from '../format/records.js';
+import { type Header, UPDATE_TYPE, type UpdateRecord } from '../format/schema.js';
+import type { ScannedLine } from './scan.js';
+import { headerProblem, interpret, type ReaderContext } from './reader.js';
+
+/** Token usage totals over a session's entries. */
+export interface UsageTotals {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  total: number;
+}
+
+/** What `get()` and `list()` return for a session. */
+export interface SessionInfo {
+  readonly id: string;
+  readonly title: string | undefined;
+  readonly model: string | undefined;
+  readonly cwd: string | undefined;
+  /** The header's metadata with every update merged in. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** ISO timestamp from the header. */
+  readonly createdAt: string;
+  /** ISO timestamp of the latest entry or update (the header's `createdAt` when there is none). */
+  readonly updatedAt: string;
+  /** Entries `read()` returns (bookkeeping and problem lines excluded). */
+  readonly entryCount: number;
+  /** Size of the file in bytes. */
+  readonly bytes: number;
+  readonly usage: Readonly<UsageTotals>;
+  /** Lines `read()` skips: torn tail, bad lines, duplicate ids, a bad header. */
+  readonly problems: number;
+  /** For a fork: the session and entry it was forked from. */
+  readonly parent: { readonly id: string; readonly entryId?: string | undefined } | undefined;
+  /** Format version of the file's header. */
+  readonly version: number;
+  /** Written by a newer sessionlog: readable, never written to. */
+  readonly readOnly: boolean;
+  /** Byte offset of the latest compaction entry, if any (resume reads from there). */
+  readonly lastCompactionOffset: number | undefined;
+}
+
+const UPDATE_MARK = `"${UPDATE_TYPE}"`;
+const USAGE_KEYS = ['input', 'output', 'cacheRead', 'cacheWrite', 'total'] as const;
+
+/** Incremental fold of a session file into its {@link SessionInfo}. */
+export class SessionSummary {
+  readonly #id: string;
+  #header: Header | undefined;
+  #title: string | undefined;
+  #model: string | undefined;
+  #cwd: string | undefined;
+  #metadata: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  #updatedAt: string | undefined;
+  #entryCount = 0;
+  #problems = 0;
+  #usage: UsageTotals = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 };
+  #lastCompaction: number | undefined;
+  #readOnly = false;
+  readonly #seen = new Set<string>();
+
+  constructor(id: string) {
+    this.#id = id;
+  }
+
+  /** Folds in one scanned line, in file order. */
+  feed(scanned: ScannedLine, ctx: ReaderContext<unknown>): void {
+    if (scanned.line === 1) {
+      this.#feedHeader(scanned);
+      return;
+    }
+    if (!scanned.torn && !scanned.oversize && scanned.bytes.includes(UPDATE_MARK)) {
+      // Updates are not entries: interpret() skips them, so they are folded here.
+      const classified = classifyLine(decodeLine(scanned.bytes), false, noValidation);
+      if (classified.kind === 'update') {
+        this.#applyUpdate(classified.update);
+        return;
+      }
+    }
+    const item = interpret(scanned, ctx, this.#seen);
+    if (item.kind === 'problem') this.#problems++;
+    if (item.kind !== 'entry') return;
+    this.#entryCount++;
+    const entry = item.entry as Record<string, unknown>;
+    this.#touch(entry['ts']);
+    if (entry['type'] === 'compaction') this.#lastCompaction = item.offset;
+    const usage = entry['usage'];
+    if (typeof usage === 'object' && usage !== null) {
+      for (const key of USAGE_KEYS) {
+        const value = (usage as Record<string, unknown>)[key];
+        if (typeof value === 'number' && Number.isFinite(value)) this.#usage[key] += value;
+      }
+    }
+  }
+
+  #feedHeader(scanned: ScannedLine): void {
+    const problem = headerProblem(scanned);
+    if (problem !== undefined) {
+      this.#problems++;
+      return;
+    }
+    const classified = classifyLine(decodeLine(scanned.bytes, true), true, noValidation);
+    if (classified.kind !== 'header') return;
+    const header = classified.header;
+    this.#header = header;
+    this.#readOnly = classified.newer;
+    this.#title = header.title;
+    this.#model = header.model;
+    this.#cwd = header.cwd;
+    if (header.metadata !== undefined) this.#mergeMetadata(header.metadata);
+    this.#touch(header.createdAt);
+    // The file name is the session's identity; a header naming another id is flagged.
+    if (header.id !== this.#id) this.#problems++;
+  }
+
+  #applyUpdate(update: UpdateRecord): void {
+    if (update.title !== undefined) this.#title = update.title ?? undefined;
+    if (update.model !== undefined) this.#model = update.model ?? undefined;
+    if (update.cwd !== undefined) this.#cwd = update.cwd ?? undefined;
+    if (update.metadata !== undefined) this.#mergeMetadata(update.metadata);
+    this.#touch(update.ts);
+  }
+
+  #mergeMetadata(patch: Record<string, unknown>): void {
+    // Own keys only, onto a null-prototype object: a "__proto__" key stays a plain key.
+    for (const key of Object.keys(patch)) {
+      const value = patch[key];
+      if (value === null) delete this.#metadata[key];
+      else Object.defineProperty(this.#metadata, key, { value, enumerable: true, writable: true, configurable: true });
+    }
+  }
+
+  #touch(ts: unknown): void {
+    if (typeof ts === 'string' && (this.#updatedAt === undefined || ts > this.#updatedAt)) this.#updatedAt = ts;
+  }
+
+  /** The info as of the lines fed so far; `bytes` is the file size. */
+  info(bytes: number, fallbackCreatedAt: string): SessionInfo {
+    const header = this.#header;
+    const createdAt = header?.createdAt ?? fallbackCreatedAt;
+    const parent = header?.parent;
+    return {
+      id: this.#id,
+      title: this.#title,
+      model: this.#model,
+      cwd: this.#cwd,
+      metadata: { ...this.#metadata },
+      createdAt,
+      updatedAt: this.#updatedAt ?? createdAt,
+      entryCount: this.#entryCount,
+      bytes,
+      usage: { ...this.#usage },
+      problems: this.#problems,
+      parent: parent === undefined ? undefined : { id: parent.id, entryId: parent.entryId },
+      version: header?.version ?? 0,
+      readOnly: this.#readOnly,
+      lastCompactionOffset: this.#lastCompaction,
+    };
+  }
+}
+
+const noValidation: EntryValidator<unknown> = (value) => ({ ok: true, value });

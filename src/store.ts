@@ -1,0 +1,478 @@
+/**
+ * The public facade: wires ids, the codec, writers and readers together. Holds no format or
+ * file logic of its own.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import PQueue from 'p-queue';
+import type { z } from 'zod';
+import { errnoOf, ioError, SessionStoreError } from './errors.js';
+import { onProcessExit } from './exit-hooks.js';
+import { encodeLine, type Problem } from './format/codec.js';
+import type { EntryValidator } from './format/records.js';
+import { readHeader } from './format/migrate.js';
+import { FORMAT_VERSION, HEADER_TYPE, type EntryInput, type EntrySchema, type Header, UPDATE_TYPE } from './format/schema.js';
+import { makeValidator } from './format/validate.js';
+import { decodeLine } from './format/codec.js';
+import { createExclusive, ensureDir } from './fs/files.js';
+import { sessionPath } from './fs/paths.js';
+import { assertValidId, uuidv7 } from './ids.js';
+import { resolveOptions, type ResolvedOptions, type StoreOptions } from './options.js';
+import { forkSession } from './session/fork.js';
+import { prepareEntries } from './session/prepare.js';
+import { readLines, readSession, type ReadOptions, type ReadResult } from './session/reader.js';
+import { readFirstLine, scanForward } from './session/scan.js';
+import { type SessionInfo, SessionSummary } from './session/summary.js';
+import { SessionWriter } from './session/writer.js';
+
+/** An entry as stored: the schema's output plus the stamps the store guarantees. */
+export type StoredEntry<T> = T & { readonly type: string; readonly id: string; readonly ts: string };
+
+type Distribute<T> = T extends unknown ? Omit<T, 'id' | 'ts'> & { id?: string; ts?: string } : never;
+
+/** What `append` accepts for a schema `S`: the schema's input, with `id` and `ts` optional. */
+export type AppendInput<S extends z.ZodType> = S extends typeof EntrySchema ? EntryInput : Distribute<z.input<S>>;
+
+/** What `create` accepts. */
+export interface CreateInit {
+  /** The session id; generated (a UUIDv7, sortable by creation) when absent. */
+  readonly id?: string;
+  readonly title?: string | undefined;
+  readonly model?: string | undefined;
+  readonly cwd?: string | undefined;
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** What `update` accepts: `title` / `model` / `cwd` replace (null clears); `metadata` merges (a null value removes the key). */
+export interface SessionPatch {
+  readonly title?: string | null;
+  readonly model?: string | null;
+  readonly cwd?: string | null;
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** Options of `fork`. */
+export interface ForkOptions {
+  /** Copy entries up to and including the entry with this id (default: all). */
+  readonly at?: string;
+  /** Title of the fork (default: the parent's). */
+  readonly title?: string;
+  /** Id of the fork (default: generated). */
+  readonly id?: string;
+}
+
+/** Options of `stream`. */
+export interface StreamOptions {
+  /** Called for each line that is skipped (position and kind, never content). */
+  readonly onProblem?: (problem: Problem) => void;
+}
+
+/** A `change` event. */
+export interface ChangeEvent {
+  readonly id: string;
+  readonly kind: 'created' | 'changed' | 'deleted';
+  readonly source: 'local' | 'external';
+}
+
+/** A `warning` event: something unusual was handled, nothing was lost. */
+export interface WarningEvent {
+  readonly code: string;
+  readonly message: string;
+  readonly id?: string;
+}
+
+/** Names of the events a store emits. */
+export const StoreEvents = {
+  /** {@link ChangeEvent}: a session was created, written to, or deleted. */
+  CHANGE: 'change',
+  /** {@link WarningEvent}. Without a listener, each code is reported once through `process.emitWarning`. */
+  WARNING: 'warning',
+  /** `(error: SessionStoreError, id: string)`: a background flush failed; the entries stay buffered. */
+  WRITE_ERROR: 'writeError',
+} as const;
+
+/** Cap on fds held across an fsync at once (durable flushes of many sessions). */
+const FSYNC_CONCURRENCY = 16;
+/** The header line is read with this cap; a header is a few hundred bytes. */
+const MAX_HEADER_BYTES = 1024 * 1024;
+
+const warnedCodes = new Set<string>();
+
+/**
+ * A session store on one folder. Create it with {@link openStore}.
+ * @typeParam S - the entry schema; entries read are `StoredEntry<z.output<S>>`.
+ */
+export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends EventEmitter {
+  /** The store folder, resolved to an absolute path. */
+  readonly dir: string;
+  readonly #options: ResolvedOptions;
+  readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
+  readonly #writers = new Map<string, SessionWriter>();
+  readonly #opening = new Map<string, Promise<SessionWriter>>();
+  readonly #fsyncQueue = new PQueue({ concurrency: FSYNC_CONCURRENCY });
+  #unregisterExit: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use {@link openStore}. */
+  constructor(options: ResolvedOptions, schema: S | undefined) {
+    super();
+    this.dir = options.dir;
+    this.#options = options;
+    this.#validate = makeValidator(schema);
+    if (options.flushOnExit) this.#unregisterExit = onProcessExit(() => this.#flushAllSync());
+  }
+
+  /**
+   * Creates a session; its header is in the file when the promise resolves (and fsynced, with the
+   * folder, under `durability: 'fsync'`).
+   * @throws ERR_INVALID_ID, ERR_SESSION_EXISTS (also when another process created the id), ERR_IO
+   */
+  async create(init: CreateInit = {}): Promise<SessionInfo> {
+    this.#assertOpen();
+    const id = init.id ?? uuidv7(this.#options.now());
+    assertValidId(id);
+    const header = this.#header(id, init);
+    const file = sessionPath(this.dir, id);
+    const line = encodeLine(header);
+    await createExclusive(file, Buffer.from(line), this.#options.durable);
+    this.#emitChange(id, 'created');
+    const summary = new SessionSummary(id);
+    summary.feed({ bytes: Buffer.from(line.slice(0, -1)), offset: 0, length: line.length - 1, oversize: false, line: 1, torn: false }, this.#readerContext());
+    return summary.info(Buffer.byteLength(line), header.createdAt);
+  }
+
+  /** The session's info, or undefined when there is none. Entries still buffered are flushed first. */
+  async get(id: string): Promise<SessionInfo | undefined> {
+    this.#assertOpen();
+    assertValidId(id);
+    await this.#settle(id);
+    try {
+      return await this.#summarize(id);
+    } catch (err) {
+      if (err instanceof SessionStoreError && err.code === 'ERR_SESSION_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Changes title / model / cwd / metadata by appending a bookkeeping record (history is never
+   * rewritten, so an update cannot race an append). Resolves once the record is written.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_INVALID_OPTION, ERR_UNSUPPORTED_VERSION, ERR_IO
+   */
+  async update(id: string, patch: SessionPatch): Promise<SessionInfo> {
+    this.#assertOpen();
+    assertValidId(id);
+    const record = this.#updateRecord(patch);
+    const writer = await this.#writer(id);
+    if (writer.error !== undefined) throw writer.error;
+    const line = encodeLine(record);
+    writer.enqueue([line], [Buffer.byteLength(line)]);
+    await writer.flush(this.#options.durable);
+    const info = await this.#summarize(id);
+    return info;
+  }
+
+  /** Removes a session's file and drops its buffered entries. Deleting an unknown id is not an error. */
+  async delete(id: string): Promise<void> {
+    this.#assertOpen();
+    assertValidId(id);
+    const writer = this.#writers.get(id);
+    writer?.discard();
+    this.#writers.delete(id);
+    const file = sessionPath(this.dir, id);
+    try {
+      await fs.promises.unlink(file);
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw ioError('delete', file, err);
+    }
+    this.#emitChange(id, 'deleted');
+  }
+
+  /**
+   * A new session holding the entries of `id` up to and including `at` (default: all); its header
+   * names the parent. Written to a temp file and linked into place, so a crash never leaves half a fork.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_INVALID_OPTION (unknown `at`), ERR_SESSION_EXISTS, ERR_IO
+   */
+  async fork(id: string, options: ForkOptions = {}): Promise<SessionInfo> {
+    this.#assertOpen();
+    assertValidId(id);
+    const newId = options.id ?? uuidv7(this.#options.now());
+    assertValidId(newId);
+    await this.#settle(id);
+    const parent = await this.#summarize(id);
+    const base: CreateInit = { title: options.title ?? parent.title, model: parent.model, cwd: parent.cwd, metadata: { ...parent.metadata } };
+    await forkSession({
+      source: sessionPath(this.dir, id),
+      target: sessionPath(this.dir, newId),
+      at: options.at,
+      header: (entryId: string | undefined) => ({ ...this.#header(newId, base), parent: entryId === undefined ? { id } : { id, entryId } }),
+      reader: this.#readerContext(),
+      durable: this.#options.durable,
+    });
+    this.#emitChange(newId, 'created');
+    return this.#summarize(newId);
+  }
+
+  /**
+   * Validates and buffers entries; assigns `id` and `ts` to those that lack them. Resolves once
+   * buffered, not once written: use `flush()` / `sync()` for that. A batch with one invalid entry
+   * is refused whole.
+   * @throws ERR_INVALID_ENTRY, ERR_ENTRY_TOO_LARGE, ERR_SESSION_NOT_FOUND, ERR_UNSUPPORTED_VERSION,
+   *   or the sticky error of a failed background write (retry with `flush()`).
+   */
+  async append(id: string, entry: AppendInput<S>): Promise<StoredEntry<z.output<S>>>;
+  async append(id: string, entries: readonly AppendInput<S>[]): Promise<StoredEntry<z.output<S>>[]>;
+  async append(
+    id: string,
+    input: AppendInput<S> | readonly AppendInput<S>[],
+  ): Promise<StoredEntry<z.output<S>> | StoredEntry<z.output<S>>[]> {
+    this.#assertOpen();
+    assertValidId(id);
+    const writer = this.#writers.get(id) ?? (await this.#writer(id));
+    if (writer.error !== undefined) throw writer.error;
+    const many = Array.isArray(input);
+    const prepared = prepareEntries(many ? (input as readonly unknown[]) : [input], {
+      validate: this.#validate,
+      maxEntryBytes: this.#options.maxEntryBytes,
+      newId: () => uuidv7(this.#options.now()),
+      now: this.#options.now,
+      file: sessionPath(this.dir, id),
+    });
+    await writer.waitForRoom();
+    writer.enqueue(prepared.lines, prepared.bytes);
+    return many ? prepared.entries : (prepared.entries[0] as StoredEntry<z.output<S>>);
+  }
+
+  /** Resolves when every entry appended before the call is handed to the OS (survives a process crash). */
+  async flush(id?: string): Promise<void> {
+    await this.#flushWriters(id, false);
+  }
+
+  /** As `flush`, and fsynced (survives power loss). */
+  async sync(id?: string): Promise<void> {
+    await this.#flushWriters(id, true);
+  }
+
+  /**
+   * Entries in order and the problem lines that were skipped. Buffered entries are flushed first.
+   * `tail` and `fromCompaction` read from the end of the file; `limit` / `after` page.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_UNSAFE_FILE, ERR_IO
+   */
+  async read(id: string, options: ReadOptions = {}): Promise<ReadResult<StoredEntry<z.output<S>>>> {
+    this.#assertOpen();
+    assertValidId(id);
+    await this.#settle(id);
+    return readSession(sessionPath(this.dir, id), this.#readerContext(), options);
+  }
+
+  /** The session's entries as an async iterable, in bounded memory. */
+  async *stream(id: string, options: StreamOptions = {}): AsyncGenerator<StoredEntry<z.output<S>>> {
+    this.#assertOpen();
+    assertValidId(id);
+    await this.#settle(id);
+    for await (const item of readLines(sessionPath(this.dir, id), this.#readerContext())) {
+      if (item.kind === 'entry') yield item.entry;
+      else if (item.kind === 'problem') options.onProblem?.(item.problem);
+    }
+  }
+
+  /** Flushes everything and releases timers and exit hooks. Idempotent: returns the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Alias of `close()` for `await using store = await openStore(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #close(): Promise<void> {
+    const results = await Promise.allSettled([...this.#writers.values()].map((writer) => writer.close()));
+    await this.#fsyncQueue.onIdle();
+    const failed = results.find((result) => result.status === 'rejected');
+    // Entries that could not be written stay registered for the exit flush, a last chance.
+    if (failed === undefined) this.#unregisterExit?.();
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) {
+      throw new SessionStoreError('ERR_CLOSED', `The store on ${this.dir} is closed; open it again with openStore().`);
+    }
+  }
+
+  #readerContext(): { validate: EntryValidator<StoredEntry<z.output<S>>>; maxLineBytes: number } {
+    return { validate: this.#validate, maxLineBytes: this.#options.maxEntryBytes };
+  }
+
+  #header(id: string, init: CreateInit): Header {
+    const header: Record<string, unknown> = {
+      type: HEADER_TYPE,
+      version: FORMAT_VERSION,
+      id,
+      createdAt: new Date(this.#options.now()).toISOString(),
+    };
+    for (const key of ['title', 'model', 'cwd'] as const) {
+      const value = init[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'string') throw invalidField(key, 'a string', value);
+      header[key] = value;
+    }
+    if (init.metadata !== undefined) {
+      if (!isRecord(init.metadata)) throw invalidField('metadata', 'a plain object', init.metadata);
+      header['metadata'] = init.metadata;
+    }
+    return header as Header;
+  }
+
+  #updateRecord(patch: SessionPatch): Record<string, unknown> {
+    if (!isRecord(patch)) throw invalidField('patch', 'a plain object', patch);
+    const record: Record<string, unknown> = { type: UPDATE_TYPE, id: uuidv7(this.#options.now()), ts: new Date(this.#options.now()).toISOString() };
+    for (const key of Object.keys(patch)) {
+      const value = (patch as Record<string, unknown>)[key];
+      if (key === 'title' || key === 'model' || key === 'cwd') {
+        if (value !== null && typeof value !== 'string') throw invalidField(key, 'a string or null', value);
+      } else if (key === 'metadata') {
+        if (!isRecord(value)) throw invalidField(key, 'a plain object', value);
+      } else {
+        throw invalidField(key, 'one of title, model, cwd, metadata', value);
+      }
+      record[key] = value;
+    }
+    return record;
+  }
+
+  async #summarize(id: string): Promise<SessionInfo> {
+    const summary = new SessionSummary(id);
+    const ctx = this.#readerContext();
+    let end = 0;
+    for await (const scanned of scanForward(sessionPath(this.dir, id), { maxLineBytes: ctx.maxLineBytes })) {
+      summary.feed(scanned, ctx);
+      end = scanned.offset + scanned.length + (scanned.torn ? 0 : 1);
+    }
+    return summary.info(end, new Date(0).toISOString());
+  }
+
+  /** Flushes a session's buffer before reading it; a failing write stays sticky for append/flush to report. */
+  async #settle(id: string): Promise<void> {
+    await this.#writers.get(id)?.flush(false).catch(() => undefined);
+  }
+
+  async #flushWriters(id: string | undefined, durable: boolean): Promise<void> {
+    this.#assertOpen();
+    if (id !== undefined) {
+      assertValidId(id);
+      await this.#writers.get(id)?.flush(durable);
+      return;
+    }
+    const results = await Promise.allSettled([...this.#writers.values()].map((writer) => writer.flush(durable)));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  #flushAllSync(): void {
+    for (const writer of this.#writers.values()) writer.flushSync();
+  }
+
+  async #writer(id: string): Promise<SessionWriter> {
+    const existing = this.#writers.get(id);
+    if (existing !== undefined) return existing;
+    let opening = this.#opening.get(id);
+    if (opening === undefined) {
+      opening = this.#openWriter(id).finally(() => this.#opening.delete(id));
+      this.#opening.set(id, opening);
+    }
+    return opening;
+  }
+
+  /** Reads the header once, refusing files of a newer format, and sets up the session's writer. */
+  async #openWriter(id: string): Promise<SessionWriter> {
+    const file = sessionPath(this.dir, id);
+    const first = await readFirstLine(file, MAX_HEADER_BYTES);
+    let headerLine: string;
+    const decoded = first === undefined || first.torn ? undefined : decodeLine(first.bytes, true);
+    const result = decoded?.ok === true ? readHeader(decoded.value) : undefined;
+    if (result?.ok === true) {
+      if (result.newer) {
+        throw new SessionStoreError(
+          'ERR_UNSUPPORTED_VERSION',
+          `${file} was written by a newer sessionlog (format ${result.header.version}, this one writes ${FORMAT_VERSION}); it can be read, not written. Upgrade sessionlog.`,
+          { path: file },
+        );
+      }
+      headerLine = encodeLine(result.header);
+    } else {
+      // A damaged header does not stop appends (the file name is the identity); if the file is
+      // ever emptied, this header is written back in front of the new entries.
+      headerLine = encodeLine(this.#header(id, {}));
+    }
+    const writer = new SessionWriter(
+      file,
+      headerLine,
+      {
+        maxEntries: this.#options.maxEntries,
+        maxBytes: this.#options.maxBytes,
+        intervalMs: this.#options.intervalMs,
+        maxBufferedBytes: this.#options.maxBufferedBytes,
+        durable: this.#options.durable,
+        schedule: (task) => this.#fsyncQueue.add(task),
+      },
+      {
+        onWritten: () => this.#emitChange(id, 'changed'),
+        onError: (error) => this.#writeError(error, id),
+        onWarning: (message, code) => this.#warn({ code, message, id }),
+      },
+    );
+    this.#writers.set(id, writer);
+    return writer;
+  }
+
+  #emitChange(id: string, kind: ChangeEvent['kind']): void {
+    const event: ChangeEvent = { id, kind, source: 'local' };
+    this.emit(StoreEvents.CHANGE, event);
+  }
+
+  #warn(event: WarningEvent): void {
+    if (this.listenerCount(StoreEvents.WARNING) > 0) {
+      this.emit(StoreEvents.WARNING, event);
+    } else if (!warnedCodes.has(event.code)) {
+      warnedCodes.add(event.code);
+      process.emitWarning(event.message, { code: event.code, type: 'SessionlogWarning' });
+    }
+  }
+
+  #writeError(error: SessionStoreError, id: string): void {
+    if (this.listenerCount(StoreEvents.WRITE_ERROR) > 0) this.emit(StoreEvents.WRITE_ERROR, error, id);
+    else this.#warn({ code: error.code, message: error.message, id });
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalidField(name: string, expected: string, value: unknown): SessionStoreError {
+  return new SessionStoreError('ERR_INVALID_OPTION', `Expected \`${name}\` to be ${expected}, got ${typeof value}.`);
+}
+
+/**
+ * Opens (and creates, mode 0700) a store folder.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from 'sessionlog';
+ * await using store = await openStore({ dir: './sessions' });
+ * const { id } = await store.create({ title: 'Fix the build', cwd: process.cwd() });
+ * await store.append(id, { role: 'user', content: 'The build fails on Node 20.' });
+ * await store.flush(id);
+ * const { entries, problems } = await store.read(id, { tail: 50 });
+ * ```
+ * @throws ERR_INVALID_OPTION, ERR_IO
+ */
+export async function openStore<S extends z.ZodType = typeof EntrySchema>(options: StoreOptions<S>): Promise<SessionStore<S>> {
+  const resolved = resolveOptions(options);
+  await ensureDir(resolved.dir);
+  return new SessionStore<S>(resolved, options.schema);
+}
