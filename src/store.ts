@@ -135,6 +135,8 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     const file = sessionPath(this.dir, id);
     const line = encodeLine(header);
     await createExclusive(file, Buffer.from(line), this.#options.durable);
+    // The writer knows the header from the start: no read on the first append.
+    if (!this.#writers.has(id)) this.#writers.set(id, this.#makeWriter(id, line));
     this.#emitChange(id, 'created');
     const summary = new SessionSummary(id);
     summary.feed({ bytes: Buffer.from(line.slice(0, -1)), offset: 0, length: line.length - 1, oversize: false, line: 1, torn: false }, this.#readerContext());
@@ -408,7 +410,14 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
       // ever emptied, this header is written back in front of the new entries.
       headerLine = encodeLine(this.#header(id, {}));
     }
-    const writer = new SessionWriter(
+    const writer = this.#makeWriter(id, headerLine);
+    this.#writers.set(id, writer);
+    return writer;
+  }
+
+  #makeWriter(id: string, headerLine: string): SessionWriter {
+    const file = sessionPath(this.dir, id);
+    return new SessionWriter(
       file,
       headerLine,
       {
@@ -425,8 +434,6 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
         onWarning: (message, code) => this.#warn({ code, message, id }),
       },
     );
-    this.#writers.set(id, writer);
-    return writer;
   }
 
   #emitChange(id: string, kind: ChangeEvent['kind']): void {

@@ -4,9 +4,12 @@ import { describeIssues } from './codec.js';
 import type { EntryValidator } from './records.js';
 import { parseBuiltinEntry } from './schema.js';
 
+// The built-in schemas are loose and transform nothing, so a valid value is returned as it is:
+// no copy per line, and keys zod mishandles survive (it drops an own "__proto__"
+// key, and its compiled parser even re-parents the result object).
 const builtin: EntryValidator<unknown> = (value) => {
   const result = parseBuiltinEntry(value);
-  return result.success ? { ok: true, value: result.data } : { ok: false, message: describeIssues(result.error.issues) };
+  return result.success ? { ok: true, value } : { ok: false, message: describeIssues(result.error.issues) };
 };
 
 /**

@@ -92,6 +92,7 @@ export function interpret<T>(scanned: ScannedLine, ctx: ReaderContext<T>, seen: 
 
 /** Checks line 1; returns a problem when it is not a usable header. */
 export function headerProblem(scanned: ScannedLine): Problem | undefined {
+  if (scanned.length === 0 && scanned.torn) return problemAt(scanned, 'bad-header', 'the file is empty: no session header');
   if (scanned.torn || scanned.oversize) {
     return problemAt(scanned, 'bad-header', 'line 1 is incomplete or oversize, not a session header');
   }

@@ -21,6 +21,8 @@ export interface ScannedLine extends RawLine {
   readonly torn: boolean;
 }
 
+const EMPTY_FIRST_LINE: ScannedLine = { bytes: Buffer.alloc(0), offset: 0, length: 0, oversize: false, line: 1, torn: true };
+
 /** Options of {@link scanForward}. */
 export interface ForwardOptions {
   /** Byte offset to start at; must be the start of a line. */
@@ -57,6 +59,8 @@ export async function* scanForward(file: string, options: ForwardOptions): Async
     }
     const tail = splitter.end();
     if (tail !== undefined) yield { ...tail, line: lineNo, torn: true };
+    // An empty file still has a line 1: a missing header, which readers report.
+    else if (position === 0) yield EMPTY_FIRST_LINE;
   } finally {
     await closeQuietly(fd);
   }
@@ -124,6 +128,7 @@ export async function* scanBackward(file: string, maxLineBytes: number): AsyncGe
       keep(chunk.subarray(0, end));
     }
     if (lineEnd > 0 || pieceBytes > 0) yield take(0);
+    else yield stat.size === 0 ? EMPTY_FIRST_LINE : { ...EMPTY_FIRST_LINE, torn: false };
   } finally {
     await closeQuietly(fd);
   }

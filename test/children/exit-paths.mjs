@@ -1,0 +1,31 @@
+// Appends entries below every flush threshold, then ends in the way argv[4] names, to prove the
+// exit hooks write the buffer. Prints "ready" once the entries are buffered.
+import { openStore } from 'sessionlog';
+
+const [dir, id, mode, umask] = process.argv.slice(2);
+if (umask !== undefined) process.umask(Number.parseInt(umask, 8));
+const store = await openStore({ dir, flush: { maxEntries: 1000, maxBytes: 1 << 30, intervalMs: 3_600_000 } });
+await store.append(id, [
+  { role: 'user', content: `${mode} one` },
+  { role: 'assistant', content: `${mode} two` },
+  { role: 'user', content: `${mode} three` },
+]);
+if (mode === 'own-handler') {
+  // The application handles SIGTERM itself: the store flushes but must not kill the process.
+  process.on('SIGTERM', () => {
+    console.log('handled');
+    setTimeout(() => process.exit(7), 10);
+  });
+}
+console.log('ready');
+switch (mode) {
+  case 'natural':
+    break; // the event loop empties; the unref'd timer does not hold it
+  case 'exit':
+    process.exit(3);
+    break;
+  case 'throw':
+    throw new Error('boom');
+  default:
+    setInterval(() => {}, 1000); // wait for a signal
+}
