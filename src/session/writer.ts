@@ -28,7 +28,7 @@ export interface WriterOptions {
 export interface WriterEvents {
   /** Entries reached the OS. */
   onWritten(count: number, bytes: number): void;
-  /** A background flush failed; the error is also kept and thrown by the next append / flush. */
+  /** A background (threshold or timer) flush failed; the error is also kept and thrown by the next append / flush. */
   onError(error: SessionStoreError): void;
   /** Something unusual was handled (a torn tail sealed, an emptied file given its header back). */
   onWarning(message: string, code: string): void;
@@ -155,8 +155,9 @@ export class SessionWriter {
 
   #background(): void {
     this.#disarm();
-    this.flush(this.#options.durable).catch(() => {
-      // Kept as the sticky error and reported through onError; retried on a backed-off timer.
+    this.flush(this.#options.durable).catch((err: unknown) => {
+      // No caller is waiting on a background flush: report it, keep it sticky, retry backed off.
+      this.#events.onError(err as SessionStoreError);
       this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
       if (!this.#closed) this.#arm(this.#retryMs);
     });
@@ -222,7 +223,6 @@ export class SessionWriter {
       // Entries not written go back in front; written ones (only the fsync failed) are not written twice.
       if (fd === undefined) this.#restore(batch);
       this.#error = err instanceof SessionStoreError ? err : ioError('append to', this.#file, err);
-      this.#events.onError(this.#error);
       throw this.#error;
     } finally {
       if (fd !== undefined) await closeQuietly(fd);

@@ -5,6 +5,7 @@ import { openStore } from 'sessionlog';
 const [dir, id, mode, umask] = process.argv.slice(2);
 if (umask !== undefined) process.umask(Number.parseInt(umask, 8));
 const store = await openStore({ dir, flush: { maxEntries: 1000, maxBytes: 1 << 30, intervalMs: 3_600_000 } });
+if (mode === 'create') await store.create({ id });
 await store.append(id, [
   { role: 'user', content: `${mode} one` },
   { role: 'assistant', content: `${mode} two` },
@@ -20,6 +21,7 @@ if (mode === 'own-handler') {
 console.log('ready');
 switch (mode) {
   case 'natural':
+  case 'create':
     break; // the event loop empties; the unref'd timer does not hold it
   case 'exit':
     process.exit(3);
