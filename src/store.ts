@@ -362,8 +362,10 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     await this.#writers.get(id)?.flush(false).catch(() => undefined);
   }
 
-  async #flushWriters(id: string | undefined, durable: boolean): Promise<void> {
+  async #flushWriters(id: string | undefined, requested: boolean): Promise<void> {
     this.#assertOpen();
+    // Under durability 'fsync' every flush is an fsync, whichever call asked for it.
+    const durable = requested || this.#options.durable;
     if (id !== undefined) {
       assertValidId(id);
       await this.#writers.get(id)?.flush(durable);
