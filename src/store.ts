@@ -241,8 +241,10 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
       now: this.#options.now,
       file: sessionPath(this.dir, id),
     });
-    await writer.waitForRoom();
+    // Buffered before any await, so entries land in call order even when appends are not awaited;
+    // the producer is then slowed while the buffer is over its cap.
     writer.enqueue(prepared.lines, prepared.bytes);
+    await writer.waitForRoom();
     return many ? prepared.entries : (prepared.entries[0] as StoredEntry<z.output<S>>);
   }
 

@@ -95,9 +95,13 @@ export class SessionWriter {
     else this.#arm(this.#options.intervalMs);
   }
 
-  /** Resolves when the buffer is below `maxBufferedBytes` (backpressure for fast producers). */
+  /**
+   * Resolves when the buffer is back under `maxBufferedBytes` (backpressure for fast producers).
+   * Never rejects: the entries are already buffered, and a failed flush stays sticky for the next
+   * append / flush to report, so a caller never retries (and duplicates) entries that were kept.
+   */
   async waitForRoom(): Promise<void> {
-    if (this.#bytes > this.#options.maxBufferedBytes) await this.flush(this.#options.durable);
+    if (this.#bytes > this.#options.maxBufferedBytes) await this.flush(this.#options.durable).catch(() => undefined);
   }
 
   /**

@@ -60,6 +60,19 @@ describe('buffered writes', () => {
     await store.close();
   });
 
+  it('keeps call order for appends that are not awaited, also while the writer is opening', async () => {
+    const dir = tempDir();
+    const first = await openStore({ dir });
+    await first.create({ id: 's' });
+    await first.close();
+    const store = await openStore({ dir, flush: { maxEntries: 7 }, maxBufferedBytes: 300 });
+    const calls = Array.from({ length: 60 }, (_, n) => store.append('s', { id: `n${n}`, role: 'user', content: 'x'.repeat(n * 3) }));
+    await Promise.all(calls);
+    await store.flush('s');
+    expect(entryLines(path.join(dir, 's.jsonl')).map((e) => e['id'])).toEqual(Array.from({ length: 60 }, (_, n) => `n${n}`));
+    await store.close();
+  });
+
   it('slows a producer that outruns the buffer cap instead of growing memory', async () => {
     const { store, file } = await setup({}, { maxBufferedBytes: 2000 });
     for (let n = 0; n < 10; n++) await store.append('s', { role: 'user', content: `${n}${'x'.repeat(700)}` });
