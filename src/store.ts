@@ -168,7 +168,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     const writer = await this.#writer(id);
     if (writer.error !== undefined) throw writer.error;
     const line = encodeLine(record);
-    writer.enqueue([line], [Buffer.byteLength(line)]);
+    writer.enqueue([line], [Buffer.byteLength(line)], [record['id'] as string]);
     await writer.flush(this.#options.durable);
     const info = await this.#summarize(id);
     return info;
@@ -243,7 +243,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     });
     // Buffered before any await, so entries land in call order even when appends are not awaited;
     // the producer is then slowed while the buffer is over its cap.
-    writer.enqueue(prepared.lines, prepared.bytes);
+    writer.enqueue(prepared.lines, prepared.bytes, prepared.ids);
     await writer.waitForRoom();
     return many ? prepared.entries : (prepared.entries[0] as StoredEntry<z.output<S>>);
   }

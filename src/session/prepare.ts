@@ -12,6 +12,8 @@ export interface Prepared<T> {
   readonly entries: T[];
   readonly lines: string[];
   readonly bytes: number[];
+  /** The `id` of each entry, as stamped. */
+  readonly ids: string[];
 }
 
 /** What preparing needs from the store. */
@@ -39,6 +41,7 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
   const entries: T[] = [];
   const lines: string[] = [];
   const bytes: number[] = [];
+  const ids: string[] = [];
   const ts = new Date(ctx.now()).toISOString();
   input.forEach((raw, index) => {
     const where = input.length > 1 ? `entry ${index} for ${ctx.file}` : `entry for ${ctx.file}`;
@@ -56,13 +59,26 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
     stamped['type'] = type;
     stamped['id'] = raw['id'] ?? ctx.newId();
     stamped['ts'] = raw['ts'] ?? ts;
+    if (typeof stamped['id'] !== 'string' || stamped['id'] === '' || typeof stamped['ts'] !== 'string') {
+      throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: \`id\` and \`ts\` must be non-empty strings when given.`, {
+        path: ctx.file,
+      });
+    }
     const result = ctx.validate(stamped);
     if (!result.ok) {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: ${result.message}. Fix the entry; nothing was written.`, {
         path: ctx.file,
       });
     }
-    const line = encodeLine(result.value);
+    let line: string;
+    try {
+      line = encodeLine(result.value);
+    } catch {
+      // JSON.stringify overflows the stack on very deep nesting (and throws on BigInt, cycles).
+      throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: it cannot be encoded as JSON (too deeply nested, cyclic, or a BigInt). Nothing was written.`, {
+        path: ctx.file,
+      });
+    }
     const size = Buffer.byteLength(line);
     if (size > ctx.maxEntryBytes) {
       throw new SessionStoreError(
@@ -74,6 +90,7 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
     entries.push(result.value);
     lines.push(line);
     bytes.push(size);
+    ids.push(stamped['id'] as string);
   });
-  return { entries, lines, bytes };
+  return { entries, lines, bytes, ids };
 }

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { ioError, SessionStoreError } from '../errors.js';
 import { closeQuietly, fdatasync, openForAppendSync, writeAllSync } from '../fs/files.js';
+import { RecentLines } from './recent.js';
 
 /** Buffer thresholds and durability of one writer. */
 export interface WriterOptions {
@@ -37,12 +38,16 @@ export interface WriterEvents {
 interface Batch {
   readonly lines: string[];
   readonly sizes: number[];
+  readonly ids: (string | undefined)[];
   readonly body: Buffer;
 }
 
 const NEWLINE = Buffer.from('\n');
 /** Retry a failing background flush no more often than this, doubling from `intervalMs`. */
 const MAX_RETRY_MS = 30_000;
+/** How far back a writer can restore entries an external rewrite dropped. */
+const RECENT_ENTRIES = 1000;
+const RECENT_BYTES = 8 * 1024 * 1024;
 
 /** Buffers and writes one session's entries. */
 export class SessionWriter {
@@ -52,6 +57,10 @@ export class SessionWriter {
   readonly #events: WriterEvents;
   #lines: string[] = [];
   #lineBytes: number[] = [];
+  #lineIds: (string | undefined)[] = [];
+  readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES);
+  /** Set when an fsync failed: before the next write, check the file still holds what we wrote. */
+  #verify = false;
   #bytes = 0;
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -81,11 +90,12 @@ export class SessionWriter {
     return this.#lines.length;
   }
 
-  /** Buffers encoded lines (each ending in `\n`) with their byte lengths, and flushes at a threshold. */
-  enqueue(lines: readonly string[], bytes: readonly number[]): void {
+  /** Buffers encoded lines (each ending in `\n`) with their byte lengths and entry ids, and flushes at a threshold. */
+  enqueue(lines: readonly string[], bytes: readonly number[], ids: readonly (string | undefined)[]): void {
     if (this.#closed) throw new SessionStoreError('ERR_CLOSED', `The writer of ${this.#file} is closed.`);
     for (let i = 0; i < lines.length; i++) {
       this.#lines.push(lines[i] as string);
+      this.#lineIds.push(ids[i]);
       const size = bytes[i] as number;
       this.#lineBytes.push(size);
       this.#bytes += size;
@@ -153,6 +163,7 @@ export class SessionWriter {
     this.#disarm();
     this.#lines = [];
     this.#lineBytes = [];
+    this.#lineIds = [];
     this.#bytes = 0;
     this.#closed = true;
   }
@@ -188,9 +199,10 @@ export class SessionWriter {
     for (let i = 0; i < this.#lines.length; i++) {
       at += body.write(this.#lines[i] as string, at);
     }
-    const batch: Batch = { lines: this.#lines, sizes: this.#lineBytes, body };
+    const batch: Batch = { lines: this.#lines, sizes: this.#lineBytes, ids: this.#lineIds, body };
     this.#lines = [];
     this.#lineBytes = [];
+    this.#lineIds = [];
     this.#bytes = 0;
     return batch;
   }
@@ -199,6 +211,7 @@ export class SessionWriter {
   #restore(batch: Batch): void {
     this.#lines = batch.lines.concat(this.#lines);
     this.#lineBytes = batch.sizes.concat(this.#lineBytes);
+    this.#lineIds = batch.ids.concat(this.#lineIds);
     this.#bytes += batch.body.length;
   }
 
@@ -216,7 +229,10 @@ export class SessionWriter {
         try {
           await fdatasync(fd);
         } catch (err) {
-          // Never retried and called a success (fsyncgate): the bytes are written but not durable.
+          // Never retried and called a success (fsyncgate): after a failed fsync the kernel may
+          // have dropped the pages. The next write first checks the file by id and rewrites what
+          // is missing.
+          this.#verify = true;
           throw ioError('fsync', this.#file, err);
         }
         this.#unsynced = false;
@@ -234,12 +250,15 @@ export class SessionWriter {
   }
 
   async #fsyncOnly(): Promise<void> {
-    const { fd } = openForAppendSync(this.#file);
+    const { fd, stat } = openForAppendSync(this.#file);
     try {
+      const restored = this.#verify ? this.#prepare(fd, stat, EMPTY) : EMPTY;
+      if (restored.length > 0) writeAllSync(fd, restored);
       await fdatasync(fd);
       this.#unsynced = false;
     } catch (err) {
-      this.#error = ioError('fsync', this.#file, err);
+      this.#verify = true;
+      this.#error = err instanceof SessionStoreError ? err : ioError('fsync', this.#file, err);
       throw this.#error;
     } finally {
       await closeQuietly(fd);
@@ -260,6 +279,7 @@ export class SessionWriter {
       }
       this.#unsynced = true;
       this.#lastEnd = { ino: stat.ino, size: before + data.length };
+      this.#recent.add(batch.ids, batch.lines, batch.sizes);
       this.#events.onWritten(batch.lines.length, data.length);
       return fd;
     } catch (err) {
@@ -268,28 +288,65 @@ export class SessionWriter {
     }
   }
 
-  /** The bytes to write: the batch, after a `\n` that seals a torn last line, or after the header of an emptied file. */
+  /**
+   * The bytes to write: the batch, after whatever the file needs first — its header if another
+   * program emptied it, a `\n` sealing a torn last line, and our recent entries that an external
+   * rewrite dropped.
+   */
   #prepare(fd: number, stat: fs.Stats, body: Buffer): Buffer {
+    const last = this.#lastEnd;
+    if (!this.#verify && last !== undefined && last.ino === stat.ino && last.size === stat.size) return body;
+    const parts: Buffer[] = [];
     if (stat.size === 0) {
       this.#events.onWarning(
         `${this.#file} was emptied by another program; its header was written again before the new entries.`,
         'SESSIONLOG_EMPTIED',
       );
-      return Buffer.concat([Buffer.from(this.#headerLine), body]);
+      parts.push(Buffer.from(this.#headerLine));
+    } else if (!endsWithNewline(fd, stat.size)) {
+      // A torn last line (a crash, or an editor that saves without a final newline): never glue onto it.
+      this.#events.onWarning(
+        `${this.#file} did not end with a newline; it was sealed so the torn line stays separate.`,
+        'SESSIONLOG_SEALED',
+      );
+      parts.push(NEWLINE);
     }
-    const last = this.#lastEnd;
-    if (last !== undefined && last.ino === stat.ino && last.size === stat.size) return body;
-    const byte = Buffer.alloc(1);
-    fs.readSync(fd, byte, 0, 1, stat.size - 1);
-    if (byte[0] === 0x0a) return body;
-    // A torn last line (a crash, or an editor that saves without a final newline): never glue onto it.
-    this.#events.onWarning(
-      `${this.#file} did not end with a newline; it was sealed so the torn line stays separate.`,
-      'SESSIONLOG_SEALED',
-    );
-    return Buffer.concat([NEWLINE, body]);
+    if (this.#verify || (last !== undefined && this.#rewritten(fd, stat, last))) {
+      const missing = this.#recent.missingFrom(fd, stat.size);
+      if (missing.length > 0) {
+        this.#events.onWarning(
+          `${this.#file} was rewritten by another program and lost ${missing.length} entries this store had written; they were appended again.`,
+          'SESSIONLOG_RESTORED',
+        );
+        for (const item of missing) parts.push(Buffer.from(item.line));
+      }
+    }
+    this.#verify = false;
+    if (parts.length === 0) return body;
+    parts.push(body);
+    return Buffer.concat(parts);
+  }
+
+  /** Whether the file is no longer the one we appended to: a new inode, shorter, or our last line gone from its place. */
+  #rewritten(fd: number, stat: fs.Stats, last: { ino: number; size: number }): boolean {
+    if (stat.ino !== last.ino || stat.size < last.size) return true;
+    const line = this.#recent.last;
+    if (line === undefined) return false;
+    // Longer: another appender, or an in-place rewrite (truncate, then write). Our last line tells.
+    const expected = Buffer.from(line.line);
+    const found = Buffer.alloc(expected.length);
+    fs.readSync(fd, found, 0, expected.length, last.size - expected.length);
+    return !found.equals(expected);
   }
 }
+
+function endsWithNewline(fd: number, size: number): boolean {
+  const byte = Buffer.alloc(1);
+  fs.readSync(fd, byte, 0, 1, size - 1);
+  return byte[0] === 0x0a;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** After a failed write, removes our partial line if nobody else has written since (else the next flush seals it). */
 function undoPartial(fd: number, before: number, err: unknown): void {
