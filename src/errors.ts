@@ -16,6 +16,8 @@ export const ErrorCodes = {
   ENTRY_TOO_LARGE: 'ERR_ENTRY_TOO_LARGE',
   /** No session with that id. */
   SESSION_NOT_FOUND: 'ERR_SESSION_NOT_FOUND',
+  /** An id prefix matches more than one session (`resolveId`); the message lists candidates. */
+  AMBIGUOUS_ID: 'ERR_AMBIGUOUS_ID',
   /** `create` with an id that already exists (in this process or any other). */
   SESSION_EXISTS: 'ERR_SESSION_EXISTS',
   /** The session file is a symlink, hard link, FIFO, device or directory: refused, not followed. */

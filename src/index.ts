@@ -21,6 +21,10 @@ export type { FlushOptions, StoreOptions } from './options.js';
 export type { ReadOptions, ReadResult } from './session/reader.js';
 export type { SessionInfo, UsageTotals } from './session/summary.js';
 export type { Problem, ProblemKind } from './format/codec.js';
+export type { CheckOptions, CheckReport, Finding, FindingKind, Severity } from './doctor.js';
+export type { SearchHit, SearchOptions, SearchProgress } from './search.js';
+export type { FollowOptions } from './session/follow.js';
+export type { RemovedLine, RepairReport } from './session/repair.js';
 export {
   CompactionSchema,
   ContentPartSchema,

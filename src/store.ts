@@ -24,6 +24,13 @@ import { readLines, readSession, type ReadOptions, type ReadResult } from './ses
 import { readFirstLine, scanForward } from './session/scan.js';
 import { type SessionInfo, SessionSummary } from './session/summary.js';
 import { SessionWriter } from './session/writer.js';
+import { checkStore, type CheckOptions, type CheckReport } from './doctor.js';
+import { makeMatcher, type SearchHit, type SearchOptions, type SearchTarget, searchTargets } from './search.js';
+import { type FollowOptions, followSession } from './session/follow.js';
+import { repairSession, type RepairReport } from './session/repair.js';
+import { matchPrefix, sessionIds } from './session/resolve.js';
+import { moveToTrash } from './session/trash.js';
+import type { ReaderContext } from './session/reader.js';
 
 /** An entry as stored: the schema's output plus the stamps the store guarantees. */
 export type StoredEntry<T> = T & { readonly type: string; readonly id: string; readonly ts: string };
@@ -279,6 +286,137 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
       if (item.kind === 'entry') yield item.entry;
       else if (item.kind === 'problem') options.onProblem?.(item.problem);
     }
+  }
+
+  /**
+   * The id of the one session named by `name`: its full id, or a prefix of exactly one id (as git
+   * names commits). An exact id wins over longer ids it is a prefix of.
+   * @throws ERR_INVALID_ID, ERR_SESSION_NOT_FOUND, ERR_AMBIGUOUS_ID (the message names the candidates), ERR_IO
+   */
+  async resolveId(name: string): Promise<string> {
+    this.#assertOpen();
+    return matchPrefix(await sessionIds(this.dir), name, this.dir);
+  }
+
+  /**
+   * The last `tail` entries (default none), then every entry appended afterwards, by this process
+   * or another, as it arrives, until `signal` aborts or the store closes. Woken by `change`
+   * events (from other processes too with `watch: true`), with a poll as a safety net.
+   * @throws ERR_SESSION_NOT_FOUND (also when the session is deleted while followed), ERR_IO
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * for await (const entry of store.follow(id, { tail: 10, signal: ac.signal })) console.log(entry);
+   * ```
+   */
+  async *follow(id: string, options: FollowOptions = {}): AsyncGenerator<StoredEntry<z.output<S>>> {
+    this.#assertOpen();
+    assertValidId(id);
+    await this.#settle(id);
+    yield* followSession(sessionPath(this.dir, id), {
+      reader: this.#readerContext(),
+      subscribe: (notify) => {
+        const listener = (event: ChangeEvent): void => {
+          if (event.id === id) notify();
+        };
+        this.on(StoreEvents.CHANGE, listener);
+        return () => this.off(StoreEvents.CHANGE, listener);
+      },
+      isOpen: () => this.#closing === undefined,
+      pollIntervalMs: options.pollIntervalMs ?? (this.#options.watch ? 1000 : 200),
+    }, options);
+  }
+
+  /**
+   * Searches the text of every session (or `options.sessions`) and yields each matching line as it
+   * is found: plain text by default, `regex: true` for a regular expression. Only entry text is
+   * searched (content, tool calls and results, summaries, other string fields), not keys, ids or
+   * roles. Sessions are searched most recently modified first.
+   * @throws ERR_INVALID_OPTION (an invalid regex), ERR_INVALID_ID, ERR_IO
+   */
+  async *search(query: string, options: SearchOptions = {}): AsyncGenerator<SearchHit> {
+    this.#assertOpen();
+    let regexError: unknown;
+    try {
+      makeMatcher(query, options);
+    } catch (err) {
+      regexError = err;
+    }
+    if (regexError !== undefined) {
+      throw new SessionStoreError('ERR_INVALID_OPTION', `Invalid regular expression: ${(regexError as Error).message}.`, { cause: regexError });
+    }
+    await Promise.allSettled([...this.#writers.values()].map((writer) => writer.flush(false)));
+    const ids = options.sessions ?? (await sessionIds(this.dir));
+    const targets: (SearchTarget & { mtimeMs: number })[] = [];
+    for (const id of ids) {
+      assertValidId(id);
+      const file = sessionPath(this.dir, id);
+      const st = await fs.promises.stat(file).catch((err: unknown) => {
+        if (errnoOf(err) === 'ENOENT' && options.sessions === undefined) return undefined;
+        if (errnoOf(err) === 'ENOENT') throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session file at ${file}.`, { path: file, cause: err });
+        throw ioError('stat', file, err);
+      });
+      if (st !== undefined) targets.push({ id, file, bytes: st.size, mtimeMs: st.mtimeMs });
+    }
+    if (options.sessions === undefined) targets.sort((a, b) => b.mtimeMs - a.mtimeMs || a.id.localeCompare(b.id));
+    yield* searchTargets(targets, query, options, {
+      validate: this.#validate as EntryValidator<unknown>,
+      maxLineBytes: this.#options.maxEntryBytes,
+      titleOf: async (id, headerTitle) => (await this.get(id).catch(() => undefined))?.title ?? headerTitle,
+    });
+  }
+
+  /**
+   * Checks the whole store folder: torn tails, unreadable lines, duplicate entry ids, headers that
+   * name another session, files claiming the same session, conflict copies, orphan temp and lock
+   * files, loose permissions. Reads only.
+   * @throws ERR_IO
+   */
+  async check(options: CheckOptions = {}): Promise<CheckReport> {
+    this.#assertOpen();
+    await Promise.allSettled([...this.#writers.values()].map((writer) => writer.flush(false)));
+    return checkStore(this.dir, { reader: this.#readerContext() as ReaderContext<unknown>, now: this.#options.now() }, options);
+  }
+
+  /**
+   * Rewrites a session without the lines the reader skips (torn tail, invalid lines, duplicate
+   * ids, a bad header), atomically: temp file (0600), fsync, rename, fsync of the folder. Every
+   * removed byte is kept in `<id>.jsonl.recovered-<time>` beside it (0600). Entries buffered by
+   * this store are flushed first; entries another process appends meanwhile are kept. A session
+   * with nothing to repair is not touched.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_UNSUPPORTED_VERSION, ERR_LOCKED (the file was replaced while
+   *   it was repaired: run it again), ERR_IO, or the error of a failed flush
+   */
+  async repair(id: string): Promise<RepairReport> {
+    this.#assertOpen();
+    assertValidId(id);
+    await this.flush(id);
+    const report = await repairSession({
+      id,
+      file: sessionPath(this.dir, id),
+      reader: this.#readerContext() as ReaderContext<unknown>,
+      header: (createdAt) => ({ ...this.#header(id, {}), ...(createdAt === undefined ? {} : { createdAt }) }),
+      now: this.#options.now(),
+    });
+    if (report.repaired) this.#emitChange(id, 'changed');
+    return report;
+  }
+
+  /**
+   * Moves a session to the trash folder `<dir>/.trash/` (as `<id>.jsonl`, or with a time stamp when
+   * that name is taken) instead of deleting it; `mv` brings it back. Returns the new path.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_IO
+   */
+  async trash(id: string): Promise<string> {
+    this.#assertOpen();
+    assertValidId(id);
+    await this.#settle(id);
+    const writer = this.#writers.get(id);
+    writer?.discard();
+    this.#writers.delete(id);
+    const target = await moveToTrash(this.dir, id, sessionPath(this.dir, id), this.#options.now());
+    this.#emitChange(id, 'deleted');
+    return target;
   }
 
   /** Flushes everything and releases timers and exit hooks. Idempotent: returns the same promise. */
