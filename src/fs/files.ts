@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { errnoOf, ioError, SessionStoreError } from '../errors.js';
+import { sweepStaleTemps } from './temps.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 // O_CLOEXEC is not exposed by node:fs; Node opens every fd with it already.
@@ -158,10 +159,13 @@ export function fsyncDirSync(dir: string): void {
 }
 
 /**
- * Makes sure the store folder exists. A folder the store creates gets mode 0700 exactly.
- * Returns the group/other bits of an existing folder that is more open than 0700, for a warning.
+ * Makes sure the store folder exists and is safe to use. A folder the store creates gets mode
+ * 0700 exactly. An existing folder that other users can write to (o+w), or that belongs to
+ * another user, is refused: they could replace session files under the store. Temp files left by
+ * a killed fork or repair are swept in the background. (A folder readable by others is allowed;
+ * `sessionlog doctor` reports it.)
  */
-export async function ensureDir(dir: string): Promise<number> {
+export async function ensureDir(dir: string): Promise<void> {
   let created: string | undefined;
   try {
     created = await fs.promises.mkdir(dir, { recursive: true, mode: DIR_MODE });
@@ -170,7 +174,7 @@ export async function ensureDir(dir: string): Promise<number> {
   }
   if (created !== undefined) {
     await fs.promises.chmod(dir, DIR_MODE);
-    return 0;
+    return;
   }
   const st = await fs.promises.stat(dir).catch((err: unknown) => {
     throw ioError('open the store folder', dir, err);
@@ -180,5 +184,16 @@ export async function ensureDir(dir: string): Promise<number> {
       path: dir,
     });
   }
-  return st.mode & 0o077;
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) {
+    throw new SessionStoreError('ERR_UNSAFE_FILE', `The store folder ${dir} belongs to another user (uid ${st.uid}); use a folder you own.`, { path: dir });
+  }
+  if ((st.mode & 0o002) !== 0) {
+    throw new SessionStoreError(
+      'ERR_UNSAFE_FILE',
+      `The store folder ${dir} is writable by every user (mode ${(st.mode & 0o777).toString(8)}); run \`chmod o-w ${dir}\` (or chmod 700) and open it again.`,
+      { path: dir },
+    );
+  }
+  void sweepStaleTemps(dir).catch(() => undefined);
 }

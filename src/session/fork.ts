@@ -9,6 +9,7 @@ import { encodeLine } from '../format/codec.js';
 import type { Header } from '../format/schema.js';
 import { errnoOf, ioError, SessionStoreError } from '../errors.js';
 import { FILE_MODE, fsyncDir, writeAllSync } from '../fs/files.js';
+import { tempPathFor } from '../fs/temps.js';
 import { readLines, readTail, type ReaderContext } from './reader.js';
 
 /** What a fork needs. */
@@ -25,17 +26,11 @@ export interface ForkPlan {
 
 /** Copied lines are written in batches of about this size. */
 const BATCH_BYTES = 1024 * 1024;
-let tempCounter = 0;
-
-/** Temp name: hidden, unique per process and call, never a valid session id. */
-function tempPath(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++tempCounter}.tmp`);
-}
 
 /** Creates the fork. @throws ERR_INVALID_OPTION when `at` is not an entry of the source; ERR_SESSION_EXISTS */
 export async function forkSession(plan: ForkPlan): Promise<void> {
   const lastId = plan.at ?? (await readTail(plan.source, plan.reader, 1)).entries[0]?.id;
-  const temp = tempPath(plan.target);
+  const temp = tempPathFor(plan.target);
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, FILE_MODE);
   let linked = false;
   try {

@@ -28,6 +28,12 @@ switch (mode) {
     break;
   case 'throw':
     throw new Error('boom');
+  case 'abort':
+    // flush() acknowledged the three entries; the fourth is only buffered when the process aborts.
+    await store.flush(id);
+    await store.append(id, { role: 'user', content: 'abort four' });
+    process.abort();
+    break;
   default:
     setInterval(() => {}, 1000); // wait for a signal
 }
