@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
+import { figure } from '../reliability/matrix.js';
 
 function header(id: string, extra: Record<string, unknown> = {}): string {
   return `${JSON.stringify({ type: 'session', version: 1, id, createdAt: '2026-01-01T00:00:00.000Z', ...extra })}\n`;
@@ -52,6 +53,7 @@ describe('tolerant reading', () => {
       expect(fs.readFileSync(file(id)).subarray(0, k).equals(bytes.subarray(0, k)) || k === 0).toBe(true);
     }
     await store.close();
+    figure('B1/D2', `truncation at every byte offset: offsets ok ${bytes.length + 1}/${bytes.length + 1}, glued lines 0, torn bytes rewritten 0`);
   });
 
   it('a hand-edited bad line mid-file is skipped and reported by line and offset; later lines still read; bytes untouched', async () => {
@@ -70,6 +72,7 @@ describe('tolerant reading', () => {
     expect(fs.readFileSync(file('s'), 'utf8').startsWith(text)).toBe(true);
     expect((await store.get('s'))?.problems).toBe(1);
     await store.close();
+    figure('D1', 'hand-edited bad line mid-file: reported by line and offset (no content), lines after it read 100 %, file prefix unchanged');
   });
 
   it('tolerates a BOM, CRLF endings and blank lines', async () => {
@@ -80,6 +83,7 @@ describe('tolerant reading', () => {
     expect(entries.map((e) => e.id)).toEqual(['a', 'b']);
     expect((await store.get('s'))?.entryCount).toBe(2);
     await store.close();
+    figure('D5/D6', 'BOM, CRLF and blank lines: header parsed, records read 2/2, problems 0');
   });
 
   it('returns a duplicated entry once and reports the copy, reading forwards and backwards', async () => {
@@ -92,6 +96,7 @@ describe('tolerant reading', () => {
     expect(backward.entries.map((e) => e.id)).toEqual(['a', 'b', 'c']);
     expect(backward.problems.map((p) => p.kind)).toEqual(['duplicate-id']);
     await store.close();
+    figure('D14', 'duplicated entry: returned once reading forwards and backwards, reported, bytes unchanged');
   });
 
   it('skips NUL runs, invalid UTF-8, conflict markers and oversize lines and reads the valid lines after them', async () => {
@@ -113,6 +118,7 @@ describe('tolerant reading', () => {
     // Bytes the store did not write are preserved byte for byte (no U+FFFD round trip).
     expect(fs.readFileSync(file('s')).subarray(0, data.length).equals(data)).toBe(true);
     await store.close();
+    figure('D9/D11/D12', 'NUL run, invalid UTF-8, git conflict markers, oversize line: each reported, valid lines after them read 4/4, bytes changed 0');
   });
 
   it('reads a session of a newer format version but never writes to it', async () => {
@@ -124,6 +130,7 @@ describe('tolerant reading', () => {
     await expect(store.update('s', { title: 'x' })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_VERSION' });
     expect(fs.readFileSync(file('s'), 'utf8')).toBe(text);
     await store.close();
+    figure('D4', 'header of a newer version: read, writes to it 0 (ERR_UNSUPPORTED_VERSION); older version migrated on read, never rewritten');
   });
 
   it('migrates the seed store format (version 0) on read without rewriting the file', async () => {
@@ -146,6 +153,7 @@ describe('tolerant reading', () => {
     expect((await store.read('s')).entries).toHaveLength(2);
     expect(await store.get('other')).toMatchObject({ id: 'other', problems: 1 });
     await store.close();
+    figure('D3/D13', 'broken, empty or mismatched header: session still readable (id from the file name), reported, header never rewritten');
   });
 
   it('rewrites the header in front of new entries when the file was emptied by another program', async () => {

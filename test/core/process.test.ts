@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.js';
 import { runChild, startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
+import { figure } from '../reliability/matrix.js';
 
 /** Entry ids in the file as it is on disk, counting copies (the reader would hide duplicates). */
 function idsOnDisk(file: string): string[] {
@@ -40,6 +41,7 @@ describe('exit paths write the buffer (real child processes)', () => {
     expect(result.code).toBe(code);
     if (mode === 'throw') expect(result.stderr).toContain('boom');
     expect(idsOnDisk(file)).toHaveLength(3);
+    figure(`K2/K3 ${mode}`, `buffered entries written at exit 3/3, exit code ${result.code} as the program chose`);
   });
 
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s: flushed, and the process still dies of the signal', async (signal) => {
@@ -51,6 +53,7 @@ describe('exit paths write the buffer (real child processes)', () => {
     const result = await child.done;
     expect(result.signal).toBe(signal);
     expect(idsOnDisk(file)).toHaveLength(3);
+    figure(`K1 ${signal}`, 'buffered entries written 3/3, process still ended by the signal');
   });
 
   it('leaves a signal to the application when it handles it itself', async () => {

