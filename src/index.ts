@@ -16,8 +16,10 @@ export type {
 } from './store.js';
 export { SessionStoreError, ErrorCodes } from './errors.js';
 export type { ErrorCode, SessionStoreErrorOptions } from './errors.js';
-export { DEFAULTS } from './options.js';
-export type { FlushOptions, StoreOptions } from './options.js';
+export { DEFAULTS, DEFAULT_RECONCILE_MS } from './options.js';
+export type { FlushOptions, StoreOptions, WatchOptions } from './options.js';
+export type { ListFilter, ListOptions, ListPage } from './list-options.js';
+export { DEFAULT_LIMIT, MAX_LIMIT } from './index/query.js';
 export type { ReadOptions, ReadResult } from './session/reader.js';
 export type { SessionInfo, UsageTotals } from './session/summary.js';
 export type { Problem, ProblemKind } from './format/codec.js';

@@ -21,9 +21,11 @@ import { resolveOptions, type ResolvedOptions, type StoreOptions } from './optio
 import { forkSession } from './session/fork.js';
 import { prepareEntries } from './session/prepare.js';
 import { readLines, readSession, type ReadOptions, type ReadResult } from './session/reader.js';
-import { readFirstLine, scanForward } from './session/scan.js';
+import { readFirstLine } from './session/scan.js';
 import { type SessionInfo, SessionSummary } from './session/summary.js';
 import { SessionWriter } from './session/writer.js';
+import { SessionIndex, schemaTag } from './index/session-index.js';
+import type { ListFilter, ListOptions, ListPage } from './list-options.js';
 import { checkStore, type CheckOptions, type CheckReport } from './doctor.js';
 import { makeMatcher, type SearchHit, type SearchOptions, type SearchTarget, searchTargets } from './search.js';
 import { type FollowOptions, followSession } from './session/follow.js';
@@ -104,6 +106,8 @@ const FSYNC_CONCURRENCY = 16;
 const MAX_HEADER_BYTES = 1024 * 1024;
 
 const warnedCodes = new Set<string>();
+/** Starts a store's index (set in the class's static block, which may touch the private field). */
+let startIndex: (store: SessionStore<z.ZodType>) => Promise<void>;
 
 /**
  * A session store on one folder. Create it with {@link openStore}.
@@ -119,6 +123,12 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   readonly #fsyncQueue = new PQueue({ concurrency: FSYNC_CONCURRENCY });
   #unregisterExit: (() => void) | undefined;
   #closing: Promise<void> | undefined;
+  /** What listing needs of every session (src/index): a cache of the files, kept live with `watch`. */
+  readonly #index: SessionIndex;
+
+  static {
+    startIndex = (store) => store.#index.start();
+  }
 
   /** @internal Use {@link openStore}. */
   constructor(options: ResolvedOptions, schema: S | undefined) {
@@ -126,6 +136,16 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     this.dir = options.dir;
     this.#options = options;
     this.#validate = makeValidator(schema);
+    this.#index = new SessionIndex({
+      dir: options.dir,
+      reader: this.#readerContext(),
+      schema: schemaTag(schema),
+      watch: options.watch ? { reconcileIntervalMs: options.reconcileIntervalMs } : undefined,
+      hooks: {
+        change: (id, kind) => this.emit(StoreEvents.CHANGE, { id, kind, source: 'external' } satisfies ChangeEvent),
+        warn: (code, message, id) => this.#warn(id === undefined ? { code, message } : { code, message, id }),
+      },
+    });
     if (options.flushOnExit) this.#unregisterExit = onProcessExit(() => this.#flushAllSync());
   }
 
@@ -148,6 +168,37 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     const summary = new SessionSummary(id);
     summary.feed({ bytes: Buffer.from(line.slice(0, -1)), offset: 0, length: line.length - 1, oversize: false, line: 1, torn: false }, this.#readerContext());
     return summary.info(Buffer.byteLength(line), header.createdAt);
+  }
+
+  /**
+   * One page of sessions, newest activity first by default; pass `nextCursor` back as `cursor` for
+   * the next page. Answered from the index (see docs/listing.md); buffered entries are flushed first.
+   * @throws ERR_INVALID_OPTION (bad limit, sort, order, filter or cursor), ERR_IO
+   */
+  async list(options: ListOptions = {}): Promise<ListPage> {
+    this.#assertOpen();
+    await this.#settleAll();
+    return this.#index.list(options);
+  }
+
+  /**
+   * The most recently updated session matching `filter` (e.g. `{ cwd: process.cwd() }`): the
+   * "continue where I left off" of a CLI assistant. Resume it with `read(id, { fromCompaction: true })`.
+   */
+  async latest(filter?: ListFilter): Promise<SessionInfo | undefined> {
+    this.#assertOpen();
+    await this.#settleAll();
+    return this.#index.latest(filter);
+  }
+
+  /**
+   * Rebuilds the index from the session files, reading every one from byte 0 (the index is a
+   * cache; this is never needed for correctness). Resolves with the number of sessions.
+   */
+  async reindex(): Promise<number> {
+    this.#assertOpen();
+    await this.#settleAll();
+    return this.#index.reindex();
   }
 
   /** The session's info, or undefined when there is none. Entries still buffered are flushed first. */
@@ -433,6 +484,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   async #close(): Promise<void> {
     const results = await Promise.allSettled([...this.#writers.values()].map((writer) => writer.close()));
     await this.#fsyncQueue.onIdle();
+    await this.#index.close();
     const failed = results.find((result) => result.status === 'rejected');
     // Entries that could not be written stay registered for the exit flush, a last chance.
     if (failed === undefined) this.#unregisterExit?.();
@@ -486,15 +538,17 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     return record;
   }
 
+  /** The session's info from the index, which re-validates it against the file first. */
   async #summarize(id: string): Promise<SessionInfo> {
-    const summary = new SessionSummary(id);
-    const ctx = this.#readerContext();
-    let end = 0;
-    for await (const scanned of scanForward(sessionPath(this.dir, id), { maxLineBytes: ctx.maxLineBytes })) {
-      summary.feed(scanned, ctx);
-      end = scanned.offset + scanned.length + (scanned.torn ? 0 : 1);
-    }
-    return summary.info(end, new Date(0).toISOString());
+    const info = await this.#index.get(id);
+    if (info !== undefined) return info;
+    const file = sessionPath(this.dir, id);
+    throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session file at ${file}: it was deleted or moved.`, { path: file });
+  }
+
+  /** Flushes every session's buffer before a listing (failures stay sticky for append/flush). */
+  async #settleAll(): Promise<void> {
+    await Promise.all([...this.#writers.values()].map((writer) => writer.flush(false).catch(() => undefined)));
   }
 
   /** Flushes a session's buffer before reading it; a failing write stays sticky for append/flush to report. */
@@ -579,6 +633,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   }
 
   #emitChange(id: string, kind: ChangeEvent['kind']): void {
+    this.#index.noteLocal(id);
     const event: ChangeEvent = { id, kind, source: 'local' };
     this.emit(StoreEvents.CHANGE, event);
   }
@@ -623,5 +678,16 @@ function invalidField(name: string, expected: string, value: unknown): SessionSt
 export async function openStore<S extends z.ZodType = typeof EntrySchema>(options: StoreOptions<S>): Promise<SessionStore<S>> {
   const resolved = resolveOptions(options);
   await ensureDir(resolved.dir);
-  return new SessionStore<S>(resolved, options.schema);
+  const store = new SessionStore<S>(resolved, options.schema);
+  // Without `watch` the index is loaded on first use, so commands that never list pay nothing.
+  if (resolved.watch) {
+    try {
+      await startIndex(store);
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  return store;
 }
+

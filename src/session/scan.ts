@@ -12,6 +12,8 @@ const read = promisify(fs.read);
 
 /** Forward reads: large enough that syscalls are noise next to JSON.parse. */
 const FORWARD_CHUNK = 256 * 1024;
+/** Smallest forward buffer, for small files. */
+const MIN_FORWARD_CHUNK = 8 * 1024;
 /** Backward reads: a tail of 50 agent messages usually fits in one or two chunks. */
 const BACKWARD_CHUNK = 64 * 1024;
 
@@ -38,16 +40,18 @@ export interface ForwardOptions {
  * the next iteration.
  */
 export async function* scanForward(file: string, options: ForwardOptions): AsyncGenerator<ScannedLine> {
-  const { fd } = await openForRead(file);
+  const { fd, stat } = await openForRead(file);
   try {
     let position = options.offset ?? 0;
     let lineNo = options.line ?? 1;
     const splitter = new LineSplitter(position, options.maxLineBytes);
-    const buffer = Buffer.allocUnsafe(FORWARD_CHUNK);
+    // Sized to what there is to read: indexing 10,000 small sessions must not churn 256 KiB each.
+    // A file that grows meanwhile is simply read in more chunks.
+    const buffer = Buffer.allocUnsafe(Math.min(FORWARD_CHUNK, Math.max(MIN_FORWARD_CHUNK, stat.size - position + 1)));
     for (;;) {
       let bytesRead: number;
       try {
-        ({ bytesRead } = await read(fd, buffer, 0, FORWARD_CHUNK, position));
+        ({ bytesRead } = await read(fd, buffer, 0, buffer.length, position));
       } catch (err) {
         throw ioError('read', file, err);
       }

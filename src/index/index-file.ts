@@ -1,0 +1,159 @@
+/**
+ * The index file: a hidden JSON file in the store folder holding one {@link IndexRecord} per
+ * session. It is a cache: loading never trusts it beyond a fingerprint match, and anything odd about
+ * it (missing, corrupt, another version, another folder, another schema) means "rebuild".
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { errnoOf } from '../errors.js';
+import { FILE_MODE } from '../fs/files.js';
+import { idProblem } from '../ids.js';
+import type { IndexRecord } from './fold.js';
+
+/** Name of the index file in the store folder. Not a `.jsonl` name, so never taken for a session. */
+export const INDEX_FILE = '.sessionlog-index.json';
+/** Bumped whenever the shape of a record or of the fold changes; other versions are rebuilt. */
+export const INDEX_VERSION = 1;
+const FORMAT = 'sessionlog-index';
+/** An index larger than this is not read (a planted or runaway file), just rebuilt. */
+const MAX_INDEX_BYTES = 512 * 1024 * 1024;
+/** write-file-atomic temp files (`<index>.<uint32>`) older than this are left over from a crash. */
+const STALE_TEMP_MS = 60_000;
+const TEMP = /^\.sessionlog-index\.json\.\d+$/;
+
+/** The identity of the folder an index belongs to, and of the schema its counts were made with. */
+export interface IndexIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  /** 'builtin', or a hash of the caller's schema: entry counts and problems depend on it. */
+  readonly schema: string;
+}
+
+interface IndexDocument {
+  readonly format: typeof FORMAT;
+  readonly version: number;
+  readonly folder: { readonly dev: number; readonly ino: number };
+  readonly schema: string;
+  readonly savedAt: string;
+  readonly sessions: readonly IndexRecord[];
+}
+
+/** What loading found: the records, or why there are none. */
+export type LoadResult =
+  | { readonly ok: true; readonly records: IndexRecord[] }
+  | { readonly ok: false; readonly reason: 'missing' | 'corrupt' | 'version' | 'foreign' | 'schema' | 'unsafe'; readonly detail: string };
+
+/** Reads and checks the index; never throws. Records of the wrong shape are dropped one by one. */
+export async function loadIndex(dir: string, identity: IndexIdentity): Promise<LoadResult> {
+  const file = path.join(dir, INDEX_FILE);
+  let text: string;
+  try {
+    text = await readRegular(file);
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'ENOENT') return { ok: false, reason: 'missing', detail: `${file} does not exist` };
+    if (errno === 'ELOOP' || errno === 'ENXIO' || errno === 'EUNSAFE') {
+      return { ok: false, reason: 'unsafe', detail: `${file} is not a regular file (a symlink?); it is ignored` };
+    }
+    return { ok: false, reason: 'corrupt', detail: `${file} could not be read (${errno ?? String(err)})` };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'corrupt', detail: `${file} is not valid JSON (${text.length} bytes)` };
+  }
+  if (!isObject(doc) || doc['format'] !== FORMAT || !Array.isArray(doc['sessions'])) {
+    return { ok: false, reason: 'corrupt', detail: `${file} is not a sessionlog index` };
+  }
+  if (doc['version'] !== INDEX_VERSION) {
+    return { ok: false, reason: 'version', detail: `${file} has version ${String(doc['version'])}, this sessionlog uses ${INDEX_VERSION}` };
+  }
+  const folder = doc['folder'];
+  if (!isObject(folder) || folder['dev'] !== identity.dev || folder['ino'] !== identity.ino) {
+    return { ok: false, reason: 'foreign', detail: `${file} was made for another folder (copied or restored?)` };
+  }
+  if (doc['schema'] !== identity.schema) {
+    return { ok: false, reason: 'schema', detail: `${file} was made with another entry schema` };
+  }
+  return { ok: true, records: (doc['sessions'] as unknown[]).filter(isRecord) };
+}
+
+/** Reads a regular file without following a symlink or blocking on a FIFO. */
+async function readRegular(file: string): Promise<string> {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  const handle = await fs.promises.open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > MAX_INDEX_BYTES) throw Object.assign(new Error('not a regular file'), { code: 'EUNSAFE' });
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes the index atomically (temp file + rename, mode 0600). Refuses, by throwing, when the index
+ * path is a symlink or anything but a regular file: write-file-atomic would write through a link.
+ */
+export async function saveIndex(dir: string, identity: IndexIdentity, records: Iterable<IndexRecord>): Promise<void> {
+  const file = path.join(dir, INDEX_FILE);
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (st !== undefined && !st.isFile()) {
+    throw Object.assign(new Error(`${file} is not a regular file (a symlink?); the index is not written there. Remove it.`), {
+      code: 'EUNSAFE',
+    });
+  }
+  const doc: IndexDocument = {
+    format: FORMAT,
+    version: INDEX_VERSION,
+    folder: { dev: identity.dev, ino: identity.ino },
+    schema: identity.schema,
+    savedAt: new Date().toISOString(),
+    sessions: [...records],
+  };
+  // A fresh options object per call: write-file-atomic mutates the one it is given.
+  // No fsync: the index is a cache, and a torn one after a power cut is simply rebuilt.
+  await writeFileAtomic(file, JSON.stringify(doc), { mode: FILE_MODE, fsync: false });
+}
+
+/** Removes write-file-atomic temp files of the index left by a crashed writer (older than a minute). */
+export function sweepTemps(dir: string, names: readonly string[], now: number): void {
+  for (const name of names) {
+    if (!TEMP.test(name)) continue;
+    const file = path.join(dir, name);
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (st?.isFile() === true && now - st.mtimeMs > STALE_TEMP_MS) fs.rmSync(file, { force: true });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isCount = (value: unknown): value is number => isNumber(value) && Number.isInteger(value) && value >= 0;
+const isOptionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
+
+/** Shape check of one record read from disk; a record that fails it is dropped and its file read again. */
+function isRecord(value: unknown): value is IndexRecord {
+  if (!isObject(value) || typeof value['id'] !== 'string' || idProblem(value['id']) !== undefined) return false;
+  const fp = value['fp'];
+  if (!isObject(fp) || !['size', 'mtimeMs', 'ctimeMs', 'ino', 'dev'].every((key) => isNumber(fp[key]))) return false;
+  if (!['offset', 'line', 'tail', 'anchorLength'].every((key) => isCount(value[key]))) return false;
+  if (typeof value['head'] !== 'string' || typeof value['anchor'] !== 'string') return false;
+  const state = value['state'];
+  if (!isObject(state) || !isObject(state['metadata']) || !isObject(state['usage'])) return false;
+  if (!isCount(state['entryCount']) || !isCount(state['problems']) || typeof state['readOnly'] !== 'boolean') return false;
+  if (!['title', 'model', 'cwd', 'updatedAt', 'maxId'].every((key) => isOptionalString(state[key]))) return false;
+  if (!['input', 'output', 'cacheRead', 'cacheWrite', 'total'].every((key) => isNumber((state['usage'] as Record<string, unknown>)[key]))) return false;
+  if (state['lastCompaction'] !== undefined && !isCount(state['lastCompaction'])) return false;
+  const header = state['header'];
+  if (header !== undefined) {
+    if (!isObject(header) || typeof header['createdAt'] !== 'string' || !isNumber(header['version'])) return false;
+    const parent = header['parent'];
+    if (parent !== undefined && (!isObject(parent) || typeof parent['id'] !== 'string' || !isOptionalString(parent['entryId']))) return false;
+  }
+  return true;
+}
