@@ -153,3 +153,23 @@ describe('C3 and C5 resource limits (ulimit)', () => {
     figure('C5', `RLIMIT_NOFILE 64, 500 sessions × 10 entries appended at once: acknowledged ${acked}, lost 0, calls failed with EMFILE ${failed.length} (retried)`);
   });
 });
+
+describe.skipIf(!straceWorks())('C7 permission and read-only errors (strace)', () => {
+  it.each([
+    ['openat', 'EACCES'],
+    ['write', 'EROFS'],
+  ])('%s fails with %s: a typed error, nothing acknowledged lost, the session still readable', async (syscall, errno) => {
+    const { dir, file } = await session();
+    const result = await runChild('fault-writer.mjs', [dir, 's', 'flush', '4'], { wrap: strace(file, `${syscall}:error=${errno}:when=3+`, syscall) });
+    const out = reports(result);
+    const c = check(file, out);
+    expect(result.code).toBe(0);
+    expect(c.errors.length).toBeGreaterThan(0);
+    expect(c.errors.every((e) => e.error === 'ERR_IO' && e.errno === errno)).toBe(true);
+    expect([c.lost, c.dup, c.partial]).toEqual([0, 0, 0]);
+    const store = await openStore({ dir });
+    expect((await store.read('s')).entries.map((e) => e.id)).toEqual(c.acked);
+    await store.close();
+    figure(`C7 ${errno}`, `${syscall} fails with ${errno} from the 3rd call: acked ${c.acked.length}, acked lost 0, crashes 0, errors typed ERR_IO/${errno} ${c.errors.length}/${c.errors.length}, session still readable`);
+  });
+});
