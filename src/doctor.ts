@@ -166,7 +166,7 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
   const out: Finding[] = [];
   let entries: fs.Dirent[];
   try {
-    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+    entries = (await fs.promises.readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     throw ioError('list the store folder', dir, err);
   }

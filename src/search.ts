@@ -245,113 +245,149 @@ function headerTitle(bytes: Buffer): string | undefined {
   return decoded.ok ? str(decoded.value['title']) : undefined;
 }
 
+/** Two read buffers, reused across files: one is scanned while the next read fills the other. */
+interface Buffers {
+  readonly pair: [Buffer, Buffer];
+}
+
 /** Hits of one file, in file order. `onBytes` reports bytes consumed. */
 async function* searchFile(
   target: SearchTarget,
   matcher: Matcher,
   ctx: SearchContext,
+  buffers: Buffers,
   onBytes: (n: number) => void,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<SearchHit> {
   const { fd } = await openForRead(target.file);
+  const readAt = async (buf: Buffer, position: number): Promise<number> => {
+    try {
+      return (await read(fd, buf, 0, buf.length, position)).bytesRead;
+    } catch (err) {
+      throw ioError('read', target.file, err);
+    }
+  };
+  let title: string | undefined;
+  let titleResolved = false;
+  let lineNo = 1; // number of the next line to finish
+  let carry: Buffer[] = []; // the unfinished line, in pieces
+  let carryBytes = 0;
+  let carryOffset = 0;
+  let skipping = false; // inside a line longer than maxLineBytes: not searched
+
+  /** Examines one complete line (`bytes`, at file offset `offset`, number `line`). */
+  const lineHit = async (bytes: Buffer, offset: number, line: number): Promise<SearchHit | undefined> => {
+    if (offset === 0) {
+      title = headerTitle(bytes);
+      return undefined;
+    }
+    const hit = examine(bytes, matcher, ctx);
+    if (hit === undefined) return undefined;
+    if (!titleResolved) {
+      title = ctx.titleOf === undefined ? title : await ctx.titleOf(target.id, title);
+      titleResolved = true;
+    }
+    return { session: target.id, title, line, offset, ...hit };
+  };
+
+  /** A line assembled from the carry: searched whole, whatever the scanner would say. */
+  const joined = async (tail: Buffer): Promise<SearchHit | undefined> => {
+    const bytes = carry.length === 0 ? tail : Buffer.concat([...carry, tail]);
+    const offset = carryOffset;
+    carry = [];
+    carryBytes = 0;
+    const line = lineNo++;
+    const at = offset === 0 ? 0 : matcher.scanner?.(bytes, 0, bytes.length)(0);
+    return at === -1 ? undefined : lineHit(bytes, offset, line);
+  };
+
+  let [current, next] = buffers.pair;
+  let position = 0;
+  let pending = readAt(current, 0);
   try {
-    let buf = Buffer.allocUnsafe(CHUNK);
-    let end = 0; // valid bytes in buf
-    let base = 0; // file offset of buf[0]
-    let lineNo = 1; // number of the line starting at buf[0]
-    let skipping = false; // inside a line longer than maxLineBytes: not searched
-    let title: string | undefined;
-    let titleResolved = false;
-    let eof = false;
-    while (!eof && signal?.aborted !== true) {
-      if (end === buf.length) {
-        // One line fills the buffer: grow it, or give the line up as oversize.
-        if (buf.length <= ctx.maxLineBytes) {
-          const bigger = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(bigger, 0, 0, end);
-          buf = bigger;
-        } else {
-          skipping = true;
-          base += end;
-          end = 0;
-        }
-      }
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await read(fd, buf, end, buf.length - end, base + end));
-      } catch (err) {
-        throw ioError('read', target.file, err);
-      }
-      onBytes(bytesRead);
-      eof = bytesRead === 0;
-      end += bytesRead;
+    for (;;) {
+      const n = await pending;
+      onBytes(n);
+      if (n === 0 || signal?.aborted === true) break;
+      const base = position;
+      position += n;
+      // Read the next chunk while this one is scanned.
+      pending = readAt(next, position);
+      const data = current.subarray(0, n);
       let start = 0;
-      if (skipping) {
-        const nl = buf.indexOf(NEWLINE, 0);
-        if (nl === -1 || nl >= end) {
-          base += end;
-          end = 0;
+      if (carryBytes > 0 || skipping) {
+        const nl = data.indexOf(NEWLINE);
+        if (nl === -1) {
+          if (!skipping) {
+            carry.push(Buffer.from(data));
+            carryBytes += n;
+            if (carryBytes > ctx.maxLineBytes) {
+              carry = [];
+              carryBytes = 0;
+              skipping = true;
+            }
+          }
+          [current, next] = [next, current];
           continue;
         }
-        skipping = false;
-        lineNo++;
+        if (skipping) {
+          skipping = false;
+          lineNo++;
+        } else {
+          const hit = await joined(data.subarray(0, nl));
+          if (hit !== undefined) yield hit;
+        }
         start = nl + 1;
+      } else if (base === 0) {
+        // The header: its title, never a hit.
+        const nl = data.indexOf(NEWLINE);
+        if (nl !== -1) {
+          title = headerTitle(data.subarray(0, nl));
+          lineNo = 2;
+          start = nl + 1;
+        }
       }
-      // Search complete lines only; at the end of the file the torn last line too.
-      const lastNl = buf.lastIndexOf(NEWLINE, end - 1);
-      const regionEnd = eof ? end : lastNl >= start ? lastNl + 1 : start;
-      let countedTo = start;
+      const last = data.lastIndexOf(NEWLINE);
+      const end = last >= start ? last + 1 : start;
+      // Complete lines in [start, end): search them, counting lines as we go.
+      let counted = start;
       const lineAt = (at: number): number => {
-        lineNo += countNewlines(buf, countedTo, at);
-        countedTo = at;
+        lineNo += countNewlines(data, counted, at);
+        counted = at;
         return lineNo;
       };
-      const report = async (from: number, to: number): Promise<SearchHit | undefined> => {
-        const line = lineAt(from);
-        if (base + from === 0) {
-          title = headerTitle(buf.subarray(from, to));
-          return undefined;
-        }
-        const hit = examine(buf.subarray(from, to), matcher, ctx);
-        if (hit === undefined) return undefined;
-        if (!titleResolved) {
-          title = ctx.titleOf === undefined ? title : await ctx.titleOf(target.id, title);
-          titleResolved = true;
-        }
-        return { session: target.id, title, line, offset: base + from, ...hit };
-      };
-      if (base === 0 && start === 0 && regionEnd > 0) {
-        // The header, for the title.
-        const nl = buf.indexOf(NEWLINE, 0);
-        await report(0, nl === -1 || nl >= regionEnd ? regionEnd : nl);
-      }
+      const scan = matcher.scanner?.(data, start, end);
       let at = start;
-      const scan = matcher.scanner?.(buf, start, regionEnd);
-      while (at < regionEnd) {
-        let lineStart: number;
+      while (at < end) {
+        let lineStart = at;
         if (scan !== undefined) {
           const candidate = scan(at);
           if (candidate === -1) break;
-          lineStart = candidate === 0 ? 0 : Math.max(at, buf.lastIndexOf(NEWLINE, candidate - 1) + 1);
-        } else {
-          lineStart = at;
+          lineStart = candidate === 0 ? 0 : Math.max(at, data.lastIndexOf(NEWLINE, candidate - 1) + 1);
         }
-        const nl = buf.indexOf(NEWLINE, lineStart);
-        const lineEnd = nl === -1 || nl >= regionEnd ? regionEnd : nl;
-        if (base + lineStart !== 0) {
-          const hit = await report(lineStart, lineEnd);
-          if (hit !== undefined) yield hit;
-        }
+        const nl = data.indexOf(NEWLINE, lineStart);
+        const lineEnd = nl === -1 || nl >= end ? end - 1 : nl;
+        const hit = await lineHit(data.subarray(lineStart, lineEnd), base + lineStart, lineAt(lineStart));
+        if (hit !== undefined) yield hit;
         at = lineEnd + 1;
       }
-      lineAt(regionEnd);
-      // Keep the incomplete last line for the next read.
-      buf.copy(buf, 0, regionEnd, end);
-      base += regionEnd;
-      end -= regionEnd;
-      countedTo = 0;
+      lineAt(end);
+      if (end < n) {
+        // The unfinished last line waits for the next chunk.
+        carry = [Buffer.from(data.subarray(end))];
+        carryBytes = n - end;
+        carryOffset = base + end;
+      }
+      [current, next] = [next, current];
+    }
+    // A last line without a newline (a torn tail) is searched too.
+    if (carryBytes > 0 && signal?.aborted !== true) {
+      const hit = await joined(Buffer.alloc(0));
+      if (hit !== undefined) yield hit;
     }
   } finally {
+    // The read in flight must finish before its buffer is reused and its fd closed.
+    await pending.catch(() => 0);
     await closeQuietly(fd);
   }
 }
@@ -364,6 +400,7 @@ export async function* searchTargets(
   ctx: SearchContext,
 ): AsyncGenerator<SearchHit> {
   const matcher = makeMatcher(query, options);
+  const buffers: Buffers = { pair: [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)] };
   const total = targets.reduce((sum, target) => sum + target.bytes, 0);
   let bytesDone = 0;
   let filesDone = 0;
@@ -372,7 +409,7 @@ export async function* searchTargets(
   for (const target of targets) {
     if (options.signal?.aborted === true) return;
     try {
-      for await (const hit of searchFile(target, matcher, ctx, (n) => ((bytesDone += n), progress()), options.signal)) {
+      for await (const hit of searchFile(target, matcher, ctx, buffers, (n) => ((bytesDone += n), progress()), options.signal)) {
         hits++;
         yield hit;
         if (options.limit !== undefined && hits >= options.limit) return;

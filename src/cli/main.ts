@@ -1,54 +1,80 @@
 #!/usr/bin/env node
 /**
- * The sessionlog command line. Thin over the store: parse, call, print, exit code.
- * (The full command set is issue 4; this entry point lists and shows sessions.)
+ * The sessionlog command line: browse, follow, search, check and repair session transcripts.
+ * Thin over the store: each command parses its options, calls the library, prints, and returns
+ * an exit code (see EXIT in context.ts and docs/cli.md).
  */
 import fs from 'node:fs';
-import { Command } from 'commander';
-import { openStore } from '../index.js';
-import { idFromFileName } from '../fs/paths.js';
+import { Command, CommanderError } from 'commander';
+import { EXIT, reportError } from './context.js';
+import { registerCheck } from './commands/check.js';
+import { registerList } from './commands/list.js';
+import { registerRead } from './commands/read.js';
+import { registerReindex } from './commands/reindex.js';
+import { registerSearch } from './commands/search.js';
+import { registerStats } from './commands/stats.js';
+import { registerWrite } from './commands/write.js';
 
-const program = new Command('sessionlog')
-  .description('Browse and check sessionlog session stores.')
-  .option('--dir <dir>', 'store folder (default: $SESSIONLOG_DIR)');
-
-function storeDir(): string {
-  const dir = (program.opts() as { dir?: string }).dir ?? process.env['SESSIONLOG_DIR'];
-  if (dir === undefined) {
-    process.stderr.write('sessionlog: ERR_INVALID_OPTION: no store folder; pass --dir or set SESSIONLOG_DIR\n');
-    process.exit(2);
-  }
-  return dir;
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
 }
 
-program
-  .command('list')
-  .description('list sessions, newest first')
-  .action(async () => {
-    const store = await openStore({ dir: storeDir() });
-    const ids = fs.readdirSync(store.dir).flatMap((name) => idFromFileName(name) ?? []);
-    const infos = (await Promise.all(ids.map((id) => store.get(id)))).flatMap((info) => info ?? []);
-    infos.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-    for (const info of infos) {
-      process.stdout.write(`${info.id}  ${info.updatedAt}  ${String(info.entryCount).padStart(4)}  ${info.title ?? ''}\n`);
-    }
-    await store.close();
-  });
+const program = new Command('sessionlog')
+  .description('Browse, follow, search, check and repair the session transcripts of a sessionlog store.')
+  .option('--dir <folder>', 'store folder (default: $SESSIONLOG_DIR, else $XDG_DATA_HOME/sessionlog or ~/.local/share/sessionlog)')
+  .option('--no-color', 'no colour (also when NO_COLOR is set or output is not a terminal)')
+  .version(version(), '-V, --version')
+  .configureHelp({ showGlobalOptions: true })
+  // Errors are reported once, as one line, by main below; commander must not print or exit.
+  .exitOverride()
+  .configureOutput({ outputError: () => undefined })
+  .addHelpText(
+    'after',
+    `
+Sessions are named by id, by any unique prefix of the id (like git), or @ for the latest one.
+Exit codes: 0 ok, 1 problems found or nothing found, 2 usage error. See docs/cli.md.
 
-program
-  .command('show <id>')
-  .description('print a session transcript')
-  .action(async (id: string) => {
-    const store = await openStore({ dir: storeDir() });
-    const { entries, problems } = await store.read(id);
-    for (const entry of entries) {
-      const role = 'role' in entry ? String(entry.role) : entry.type;
-      const content = 'content' in entry ? entry.content : 'summary' in entry ? entry.summary : '';
-      const text = typeof content === 'string' ? content : JSON.stringify(content);
-      process.stdout.write(`${role}: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}\n`);
-    }
-    for (const problem of problems) process.stdout.write(`! line ${problem.line ?? '?'}: ${problem.kind}\n`);
-    await store.close();
-  });
+Examples:
+  $ sessionlog list
+  $ sessionlog show @ --tail 20
+  $ sessionlog tail -f 0190a3
+  $ sessionlog search "ERR_REQUIRE_ESM"
+  $ sessionlog doctor && echo healthy`,
+  );
 
-await program.parseAsync();
+registerList(program);
+registerRead(program);
+registerSearch(program);
+registerStats(program);
+registerCheck(program);
+registerReindex(program);
+registerWrite(program);
+
+// Output cut short by `| head` is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
+    throw err;
+  });
+}
+
+/** Runs the command line; resolves with the exit code. */
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
+      // `sessionlog` without a command: the help went to stderr.
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return EXIT.USAGE;
+      const message = err.message.replace(/^error: /, '');
+      process.stderr.write(`sessionlog: ERR_USAGE: ${message} (see sessionlog --help)\n`);
+      return EXIT.USAGE;
+    }
+    return reportError(err);
+  }
+}
+
+process.exit(await main(process.argv));

@@ -18,6 +18,7 @@ import { readHeader } from '../format/migrate.js';
 import type { Header } from '../format/schema.js';
 import { errnoOf, ioError, SessionStoreError } from '../errors.js';
 import { closeQuietly, FILE_MODE, fsyncDir, openForRead, writeAllSync } from '../fs/files.js';
+import { tempPathFor } from '../fs/temps.js';
 import { headerProblem, interpret, type ReaderContext } from './reader.js';
 import { fileStamp } from './trash.js';
 
@@ -70,7 +71,6 @@ const BATCH_BYTES = 1024 * 1024;
 /** The file is re-read while it keeps growing; past this many rounds, another process is too busy. */
 const MAX_ROUNDS = 50;
 const NEWLINE = Buffer.from('\n');
-let tempCounter = 0;
 
 /** An output file that is created (0600, exclusively) on first use and written in batches. */
 class LazyFile {
@@ -176,7 +176,7 @@ export async function repairSession(plan: RepairPlan): Promise<RepairReport> {
   const { file, reader } = plan;
   const { fd, stat } = await openForRead(file);
   const dir = path.dirname(file);
-  const temp = new LazyFile(path.join(dir, `.${path.basename(file)}.${process.pid}.${++tempCounter}.tmp`));
+  const temp = new LazyFile(tempPathFor(file));
   const recovery = new LazyFile(recoveryPath(file, plan.now));
   const removed: RemovedLine[] = [];
   const seen = new Set<string>();

@@ -1,0 +1,147 @@
+/** Small presentation helpers: sizes, counts, times, paths, safe terminal text, tables. */
+import path from 'node:path';
+
+/** A path relative to the current folder when it is inside it, else absolute. */
+export function shownPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+/** 1234 → "1.2 kB", in SI units as `ls --si` prints them. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = '';
+  for (const next of units) {
+    value /= 1000;
+    unit = next;
+    if (value < 1000) break;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${unit}`;
+}
+
+/** 12345 → "12.3k". */
+export function formatCount(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** "2026-11-02 10:03" in local time; the input unchanged when it is not a date. */
+export function formatDateTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+/** "10:03:20" in local time, or undefined. */
+export function formatTime(iso: unknown): string | undefined {
+  if (typeof iso !== 'string') return undefined;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return undefined;
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** "2026-11-02" in local time, or undefined. */
+export function formatDay(iso: unknown): string | undefined {
+  if (typeof iso !== 'string') return undefined;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return undefined;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+// eslint-disable-next-line no-control-regex
+const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from a transcript made safe for a terminal: escape sequences (colours, cursor moves, OSC
+ * titles and links) removed, `\r` dropped, other control characters shown as `�`. Tool output
+ * is untrusted: it must not be able to drive the user's terminal.
+ */
+export function clean(text: string): string {
+  return text.replace(ESCAPES, '').replace(/\r/g, '').replace(CONTROLS, '\uFFFD').replace(/\t/g, '  ');
+}
+
+/** Width in terminal columns, approximated: wide East Asian characters and emoji count 2. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    width += isWide(cp) ? 2 : cp >= 0x300 && cp <= 0x36f ? 0 : 1;
+  }
+  return width;
+}
+
+function isWide(cp: number): boolean {
+  return (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1faff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  );
+}
+
+/** Cuts `text` to at most `width` columns, ending with `…` when cut. */
+export function truncate(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const w = displayWidth(ch);
+    if (used + w > width - 1) break;
+    out += ch;
+    used += w;
+  }
+  return `${out}…`;
+}
+
+/** A column of a {@link table}. */
+export interface Column<R> {
+  readonly title: string;
+  readonly value: (row: R) => string;
+  readonly align?: 'left' | 'right';
+  /** This column gives up width when the table is wider than the terminal. */
+  readonly flexible?: boolean;
+  /** Colour applied after padding (so escape codes do not upset the widths). */
+  readonly style?: (text: string, row: R) => string;
+}
+
+/** Renders rows as aligned columns with a header line; fits the flexible column into `width`. */
+export function table<R>(rows: readonly R[], columns: readonly Column<R>[], options: { width?: number | undefined; header?: (text: string) => string } = {}): string {
+  const cells = rows.map((row) => columns.map((col) => clean(col.value(row)).replace(/\n/g, ' ')));
+  const widths = columns.map((col, i) => Math.max(displayWidth(col.title), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  const gap = 2;
+  if (options.width !== undefined) {
+    const total = widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1);
+    const flex = columns.findIndex((col) => col.flexible === true);
+    if (total > options.width && flex !== -1) widths[flex] = Math.max(8, (widths[flex] ?? 0) - (total - options.width));
+  }
+  const pad = (text: string, i: number): string => {
+    const width = widths[i] ?? 0;
+    const cut = truncate(text, width);
+    const fill = ' '.repeat(Math.max(0, width - displayWidth(cut)));
+    return columns[i]?.align === 'right' ? fill + cut : cut + fill;
+  };
+  const head = columns.map((col, i) => pad(col.title, i)).join(' '.repeat(gap)).trimEnd();
+  const lines = [options.header?.(head) ?? head];
+  rows.forEach((row, r) => {
+    const line = columns.map((col, i) => {
+      const text = pad(cells[r]?.[i] ?? '', i);
+      return col.style === undefined ? text : col.style(text, row);
+    });
+    lines.push(line.join(' '.repeat(gap)).trimEnd());
+  });
+  return `${lines.join('\n')}\n`;
+}

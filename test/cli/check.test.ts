@@ -1,0 +1,142 @@
+/** doctor on a damaged folder, then repair, then doctor clean; leftovers and permissions. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/tmp.js';
+import { appendRaw, seedStore } from './fixtures.js';
+import { runCli, runJson } from './run.js';
+
+interface Finding {
+  severity: string;
+  kind: string;
+  file: string;
+  id?: string;
+  lines?: number[];
+  fix?: string;
+}
+interface Report {
+  sessions: number;
+  ok: boolean;
+  findings: Finding[];
+}
+interface Repair {
+  repaired: boolean;
+  removed: { line: number; kind: string }[];
+  removedBytes: number;
+  recoveryFile?: string;
+  entries: number;
+}
+
+/** Damages two sessions as a crash and a bad hand edit would. Returns the bytes that must be removed. */
+function damage(dir: string): { torn: string; bad: string; dupe: string } {
+  const torn = '{"id":"c9","role":"assistant","content":"cut off by a cra';
+  appendRaw(dir, 'beta', torn);
+  const bad = '{"role":"user","content":"SECRET hand edit, missing brace"';
+  const dupe = '{"id":"b1","role":"user","content":"a copied line"}';
+  appendRaw(dir, 'alpha-two', `${bad}\n${dupe}\n{"id":"b3","role":"user","content":"kept"}\n`);
+  return { torn, bad, dupe };
+}
+
+describe('doctor and repair', () => {
+  it('finds torn tails, bad lines and duplicate ids; repair fixes them; doctor is then clean', async () => {
+    const dir = await seedStore(tempDir());
+    const clean = await runCli(['doctor'], { dir });
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^Checked 3 sessions \(.+\) in .+\n\n✔ no problems found\n$/);
+
+    const { torn, bad, dupe } = damage(dir);
+    const sick = await runCli(['doctor'], { dir });
+    expect(sick.code).toBe(1);
+    expect(sick.stdout).toContain('✖ error   beta.jsonl\n            the last line is incomplete (an interrupted write) (line 4)\n            fix: sessionlog repair beta\n');
+    expect(sick.stdout).toContain('3 errors, 0 warnings');
+    expect(sick.stdout).not.toContain('SECRET');
+    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    expect(report.ok).toBe(false);
+    expect(report.findings.map((f) => [f.kind, f.id, f.lines])).toEqual([
+      ['bad-lines', 'alpha-two', [4]],
+      ['duplicate-entry-ids', 'alpha-two', [5]],
+      ['torn-tail', 'beta', [4]],
+    ]);
+
+    const before = fs.readFileSync(path.join(dir, 'alpha-two.jsonl'));
+    const fixed = await runJson<Repair>(['repair', 'alpha-t'], { dir });
+    expect(fixed).toMatchObject({ repaired: true, removed: [{ line: 4, kind: 'invalid-json' }, { line: 5, kind: 'duplicate-id' }], entries: 3 });
+    const recovery = fixed.recoveryFile as string;
+    expect(path.dirname(recovery)).toBe(dir);
+    expect(fs.readFileSync(recovery, 'utf8')).toBe(`${bad}\n${dupe}\n`);
+    expect(fs.statSync(recovery).mode & 0o777).toBe(0o600);
+    // Every byte is in the new file or the recovery file.
+    expect(fs.statSync(path.join(dir, 'alpha-two.jsonl')).size + fixed.removedBytes).toBe(before.length);
+
+    const human = await runCli(['repair', 'beta'], { dir });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`✔ repaired beta: removed 1 line (${torn.length} B), kept 2 entries.\n  line 4      torn-tail          last ${torn.length} bytes have no newline`);
+    expect(human.stdout).toMatch(/The removed bytes are kept, unchanged, in .*beta\.jsonl\.recovered-\d{8}T\d{6}Z \(mode 0600\)\.\n$/);
+    const recovered = fs.readdirSync(dir).find((name) => name.startsWith('beta.jsonl.recovered-')) as string;
+    expect(fs.readFileSync(path.join(dir, recovered), 'utf8')).toBe(torn);
+    expect(fs.statSync(path.join(dir, 'beta.jsonl')).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    const after = await runJson<Report>(['doctor'], { dir });
+    expect(after.ok).toBe(true);
+    expect(after.findings.map((f) => [f.severity, f.kind])).toEqual([
+      ['info', 'recovery-file'],
+      ['info', 'recovery-file'],
+    ]);
+    // The sessions read whole again; the recovery files are not listed as sessions.
+    const list = await runJson<{ sessions: { id: string; problems: number }[] }>(['list'], { dir });
+    expect(list.sessions.map((s) => [s.id, s.problems])).toEqual([
+      ['beta', 0],
+      ['alpha-two', 0],
+      ['alpha-one', 0],
+    ]);
+  });
+
+  it('repair leaves a healthy session untouched', async () => {
+    const dir = await seedStore(tempDir());
+    const file = path.join(dir, 'alpha-one.jsonl');
+    const st = fs.statSync(file);
+    const result = await runCli(['repair', 'alpha-one'], { dir });
+    expect(result.stdout).toBe('✔ alpha-one: nothing to repair (6 entries, no problem lines); the file was not touched.\n');
+    const now = fs.statSync(file);
+    expect([now.ino, now.mtimeMs, now.size]).toEqual([st.ino, st.mtimeMs, st.size]);
+    expect(fs.readdirSync(dir).filter((name) => name.includes('recovered'))).toEqual([]);
+  });
+
+  it('repair rewrites a header that names another session (a copied file) and keeps the old one', async () => {
+    const dir = await seedStore(tempDir());
+    fs.copyFileSync(path.join(dir, 'beta.jsonl'), path.join(dir, 'beta-copy.jsonl'));
+    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    expect(report.findings.map((f) => [f.severity, f.kind, f.file])).toEqual([
+      ['error', 'header-id-mismatch', 'beta-copy.jsonl'],
+      ['warning', 'duplicate-session', 'beta-copy.jsonl, beta.jsonl'],
+    ]);
+    const fixed = await runJson<Repair & { headerRewritten: boolean }>(['repair', 'beta-copy'], { dir });
+    expect(fixed).toMatchObject({ repaired: true, headerRewritten: true, removed: [{ line: 1, kind: 'header-id-mismatch' }], entries: 2 });
+    const header = JSON.parse(fs.readFileSync(path.join(dir, 'beta-copy.jsonl'), 'utf8').split('\n')[0] as string) as { id: string; title: string };
+    expect(header).toMatchObject({ id: 'beta-copy', title: 'Memory leak' });
+    expect((await runJson<Report>(['doctor'], { dir })).ok).toBe(true);
+  });
+
+  it('warns about conflict copies, orphan temp and lock files and loose permissions', async () => {
+    const dir = await seedStore(tempDir());
+    fs.writeFileSync(path.join(dir, 'beta.sync-conflict-20261102-100000-ABCDEFG.jsonl'), '', { mode: 0o600 });
+    // An hour-old temp file. Its pid (1) is alive, so opening the store does not sweep it; its age makes it a leftover.
+    const temp = path.join(dir, '.beta.jsonl.1.1.tmp');
+    fs.writeFileSync(temp, 'partial', { mode: 0o600 });
+    const lock = path.join(dir, 'old.lock');
+    fs.mkdirSync(lock);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(lock, hourAgo, hourAgo);
+    fs.utimesSync(temp, hourAgo, hourAgo);
+    fs.chmodSync(path.join(dir, 'alpha-one.jsonl'), 0o644);
+    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    expect(report.findings.map((f) => [f.severity, f.kind, f.file])).toEqual([
+      ['warning', 'orphan-temp', '.beta.jsonl.1.1.tmp'],
+      ['warning', 'loose-permissions', 'alpha-one.jsonl'],
+      ['warning', 'conflict-copy', 'beta.sync-conflict-20261102-100000-ABCDEFG.jsonl'],
+      ['warning', 'orphan-lock', 'old.lock'],
+    ]);
+    expect(report.findings[1]?.fix).toBe(`chmod 600 ${JSON.stringify(path.join(dir, 'alpha-one.jsonl'))}`);
+  });
+});
