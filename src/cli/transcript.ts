@@ -109,7 +109,7 @@ export function renderEntry(entry: Entry, options: TranscriptOptions, previousDa
   const time = formatTime(entry['ts']) ?? '--:--:--';
   const day = formatDay(entry['ts']);
   const lines: string[] = [];
-  if (day !== undefined && previousDay !== undefined && day !== previousDay) lines.push(c.dim(`── ${day} ──`));
+  if (day !== undefined && day !== previousDay) lines.push(c.dim(`── ${day} ──`));
   const type = typeof entry['type'] === 'string' ? entry['type'] : 'message';
   const stamp = c.dim(time);
   if (type === 'message') {

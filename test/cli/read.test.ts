@@ -139,7 +139,7 @@ describe('tail', () => {
   it('prints the last entries, as a transcript or as JSON lines', async () => {
     const dir = await seedStore(tempDir());
     const human = await runCli(['tail', 'alpha-one', '-n', '1'], { dir });
-    expect(human.stdout).toMatch(/^Fix the build alpha-one · 6 entries\n10:00:50 assistant/);
+    expect(human.stdout).toMatch(/^Fix the build alpha-one · 6 entries\n── 2026-11-02 ──\n10:00:50 assistant/);
     const jsonl = await runCli(['tail', 'alpha-one', '-n', '3', '--json'], { dir });
     expect(jsonl.stdout.trimEnd().split('\n').map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(['a4', 'a5', 'a6']);
   });
