@@ -12,6 +12,7 @@ import { conflictOf, idFromFileName } from './fs/paths.js';
 import { readLines, type ReaderContext } from './session/reader.js';
 import { readFirstLine } from './session/scan.js';
 import { TRASH_DIR } from './session/trash.js';
+import { INDEX_FILE, loadIndex } from './index/index-file.js';
 
 /** What a finding is about. */
 export type FindingKind =
@@ -73,10 +74,8 @@ export interface CheckOptions {
 /** What the check needs from the store. */
 export interface CheckContext {
   readonly reader: ReaderContext<unknown>;
-  /** Findings about the index, when the store has one. */
-  readonly indexFindings?: () => Promise<readonly Finding[]>;
-  /** Names of files the store itself keeps in the folder (index, locks) that are not leftovers. */
-  readonly ownFiles?: ReadonlySet<string>;
+  /** The schema tag the store's index is made with; when set, the index file is compared with the folder. */
+  readonly indexSchema?: string;
   readonly now: number;
 }
 
@@ -85,6 +84,8 @@ export const MAX_LINES_REPORTED = 20;
 /** A `*.lock` older than this, or a temp file whose process is gone or that is older than this, is a leftover. */
 const STALE_MS = 10 * 60 * 1000;
 const TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
+/** write-file-atomic's temp files of the index: `<index>.<uint32>`. */
+const INDEX_TEMP = /^\.sessionlog-index\.json\.\d+$/;
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 function isAlive(pid: number): boolean {
@@ -195,7 +196,7 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
       if (trashed > 0) out.push({ severity: 'info', kind: 'trash', file: name, message: `${plural(trashed, 'session')} in the trash`, fix: `move one back with mv, or empty it with rm -r ${JSON.stringify(full)}` });
     } else if (name.includes('.jsonl.recovered-')) {
       out.push({ severity: 'info', kind: 'recovery-file', file: name, message: 'lines removed by repair, kept byte for byte', fix: 'delete it once you have checked it' });
-    } else if (ctx.ownFiles?.has(name) !== true) {
+    } else if (name !== INDEX_FILE) {
       const leftover = await leftoverFinding(name, full, ctx.now);
       if (leftover !== undefined) out.push(leftover);
     }
@@ -207,7 +208,7 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
       out.push({ severity: 'warning', kind: 'duplicate-session', file: files.join(', '), id: headerId, message: `${files.length} files claim session ${JSON.stringify(headerId)}`, fix: 'keep one; repair the copies to give them their own ids, or delete them' });
     }
   }
-  if (ctx.indexFindings !== undefined) out.push(...(await ctx.indexFindings()));
+  if (ctx.indexSchema !== undefined) out.push(...(await indexFindings(dir, dirStat, ctx.indexSchema, entries)));
   out.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.file.localeCompare(b.file));
   return { dir, sessions, bytes, findings: out, ok: out.every((f) => f.severity === 'info') };
 }
@@ -216,7 +217,7 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
 async function leftoverFinding(name: string, full: string, now: number): Promise<Finding | undefined> {
   const temp = TEMP.exec(name);
   const isLock = name.endsWith('.lock');
-  if (temp === null && !isLock && !name.endsWith('.tmp')) return undefined;
+  if (temp === null && !isLock && !name.endsWith('.tmp') && !INDEX_TEMP.test(name)) return undefined;
   let st: fs.Stats;
   try {
     st = await fs.promises.lstat(full);
@@ -231,4 +232,35 @@ async function leftoverFinding(name: string, full: string, now: number): Promise
   const pid = temp === null ? undefined : Number(temp[1]);
   const gone = pid === undefined ? old : !isAlive(pid) || old;
   return gone ? { severity: 'warning', kind: 'orphan-temp', file: name, message: 'a temp file left by an interrupted write (fork, repair or index)', fix: `rm ${JSON.stringify(full)}` } : undefined;
+}
+
+/**
+ * How the index file compares with the folder. The index is a cache that every listing checks
+ * against the files and brings up to date, so a lag is normal (a note); an index that cannot be
+ * used at all (corrupt, another version, folder or schema, not a regular file) is a warning.
+ */
+async function indexFindings(dir: string, dirStat: fs.Stats, schema: string, entries: readonly fs.Dirent[]): Promise<Finding[]> {
+  const loaded = await loadIndex(dir, { dev: dirStat.dev, ino: dirStat.ino, schema });
+  const fix = 'sessionlog reindex (or any sessionlog list) rebuilds it from the session files';
+  if (!loaded.ok) {
+    if (loaded.reason === 'missing') return [{ severity: 'info', kind: 'index-drift', file: INDEX_FILE, message: 'no index yet: the next listing builds it' }];
+    return [{ severity: 'warning', kind: 'index-drift', file: INDEX_FILE, message: `the index cannot be used (${loaded.reason}): ${loaded.detail}`, fix }];
+  }
+  const files = new Map<string, fs.Stats>();
+  for (const entry of entries) {
+    const id = idFromFileName(entry.name);
+    if (id === undefined) continue;
+    const st = await fs.promises.lstat(path.join(dir, entry.name)).catch(() => undefined);
+    if (st !== undefined) files.set(id, st);
+  }
+  const indexed = new Set(loaded.records.map((r) => r.id));
+  const gone = loaded.records.filter((r) => !files.has(r.id)).length;
+  const added = [...files.keys()].filter((id) => !indexed.has(id)).length;
+  const changed = loaded.records.filter((r) => {
+    const st = files.get(r.id);
+    return st !== undefined && (st.size !== r.fp.size || st.mtimeMs !== r.fp.mtimeMs || st.ino !== r.fp.ino);
+  }).length;
+  if (gone + added + changed === 0) return [];
+  const parts = [...(changed > 0 ? [`${plural(changed, 'session')} changed`] : []), ...(added > 0 ? [`${added} new`] : []), ...(gone > 0 ? [`${gone} deleted`] : [])];
+  return [{ severity: 'info', kind: 'index-drift', file: INDEX_FILE, message: `the index lags the files (${parts.join(', ')} since it was saved); the next listing catches up`, fix }];
 }

@@ -125,6 +125,8 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   #closing: Promise<void> | undefined;
   /** What listing needs of every session (src/index): a cache of the files, kept live with `watch`. */
   readonly #index: SessionIndex;
+  /** Which entry schema the index's counts are made with (`check()` compares the index file against it). */
+  readonly #schemaTag: string;
 
   static {
     startIndex = (store) => store.#index.start();
@@ -136,10 +138,11 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     this.dir = options.dir;
     this.#options = options;
     this.#validate = makeValidator(schema);
+    this.#schemaTag = schemaTag(schema);
     this.#index = new SessionIndex({
       dir: options.dir,
       reader: this.#readerContext(),
-      schema: schemaTag(schema),
+      schema: this.#schemaTag,
       watch: options.watch ? { reconcileIntervalMs: options.reconcileIntervalMs } : undefined,
       hooks: {
         change: (id, kind) => this.emit(StoreEvents.CHANGE, { id, kind, source: 'external' } satisfies ChangeEvent),
@@ -426,7 +429,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   async check(options: CheckOptions = {}): Promise<CheckReport> {
     this.#assertOpen();
     await Promise.allSettled([...this.#writers.values()].map((writer) => writer.flush(false)));
-    return checkStore(this.dir, { reader: this.#readerContext() as ReaderContext<unknown>, now: this.#options.now() }, options);
+    return checkStore(this.dir, { reader: this.#readerContext() as ReaderContext<unknown>, now: this.#options.now(), indexSchema: this.#schemaTag }, options);
   }
 
   /**

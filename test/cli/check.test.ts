@@ -52,7 +52,7 @@ describe('doctor and repair', () => {
     expect(sick.stdout).not.toContain('SECRET');
     const report = await runJson<Report>(['doctor'], { dir }, 1);
     expect(report.ok).toBe(false);
-    expect(report.findings.map((f) => [f.kind, f.id, f.lines])).toEqual([
+    expect(report.findings.filter((f) => f.kind !== 'index-drift').map((f) => [f.kind, f.id, f.lines])).toEqual([
       ['bad-lines', 'alpha-two', [4]],
       ['duplicate-entry-ids', 'alpha-two', [5]],
       ['torn-tail', 'beta', [4]],
@@ -79,7 +79,7 @@ describe('doctor and repair', () => {
 
     const after = await runJson<Report>(['doctor'], { dir });
     expect(after.ok).toBe(true);
-    expect(after.findings.map((f) => [f.severity, f.kind])).toEqual([
+    expect(after.findings.filter((f) => f.kind !== 'index-drift').map((f) => [f.severity, f.kind])).toEqual([
       ['info', 'recovery-file'],
       ['info', 'recovery-file'],
     ]);
@@ -107,7 +107,7 @@ describe('doctor and repair', () => {
     const dir = await seedStore(tempDir());
     fs.copyFileSync(path.join(dir, 'beta.jsonl'), path.join(dir, 'beta-copy.jsonl'));
     const report = await runJson<Report>(['doctor'], { dir }, 1);
-    expect(report.findings.map((f) => [f.severity, f.kind, f.file])).toEqual([
+    expect(report.findings.filter((f) => f.kind !== 'index-drift').map((f) => [f.severity, f.kind, f.file])).toEqual([
       ['error', 'header-id-mismatch', 'beta-copy.jsonl'],
       ['warning', 'duplicate-session', 'beta-copy.jsonl, beta.jsonl'],
     ]);
@@ -131,12 +131,28 @@ describe('doctor and repair', () => {
     fs.utimesSync(temp, hourAgo, hourAgo);
     fs.chmodSync(path.join(dir, 'alpha-one.jsonl'), 0o644);
     const report = await runJson<Report>(['doctor'], { dir }, 1);
-    expect(report.findings.map((f) => [f.severity, f.kind, f.file])).toEqual([
+    expect(report.findings.filter((f) => f.kind !== 'index-drift').map((f) => [f.severity, f.kind, f.file])).toEqual([
       ['warning', 'orphan-temp', '.beta.jsonl.1.1.tmp'],
       ['warning', 'loose-permissions', 'alpha-one.jsonl'],
       ['warning', 'conflict-copy', 'beta.sync-conflict-20261102-100000-ABCDEFG.jsonl'],
       ['warning', 'orphan-lock', 'old.lock'],
     ]);
-    expect(report.findings[1]?.fix).toBe(`chmod 600 ${JSON.stringify(path.join(dir, 'alpha-one.jsonl'))}`);
+    expect(report.findings.find((f) => f.kind === 'loose-permissions')?.fix).toBe(`chmod 600 ${JSON.stringify(path.join(dir, 'alpha-one.jsonl'))}`);
+  });
+
+  it('compares the index with the folder: a lag is a note, an unusable index a warning', async () => {
+    const dir = await seedStore(tempDir());
+    expect((await runJson<Report>(['doctor'], { dir })).findings).toEqual([]);
+    appendRaw(dir, 'beta', '{"id":"c3","role":"user","content":"more"}\n');
+    fs.rmSync(path.join(dir, 'alpha-two.jsonl'));
+    const lag = await runJson<Report>(['doctor'], { dir });
+    expect(lag.ok).toBe(true);
+    expect(lag.findings).toMatchObject([{ severity: 'info', kind: 'index-drift', message: expect.stringContaining('1 session changed, 1 deleted') }]);
+    fs.writeFileSync(path.join(dir, '.sessionlog-index.json'), '{"not":"an index"}');
+    const broken = await runJson<Report>(['doctor'], { dir }, 1);
+    expect(broken.findings).toMatchObject([{ severity: 'warning', kind: 'index-drift', fix: expect.stringContaining('sessionlog reindex') }]);
+    const reindexed = await runJson<{ sessions: number }>(['reindex'], { dir });
+    expect(reindexed.sessions).toBe(2);
+    expect((await runJson<Report>(['doctor'], { dir })).findings).toEqual([]);
   });
 });

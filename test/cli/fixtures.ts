@@ -47,6 +47,8 @@ export async function seedStore(dir: string): Promise<string> {
     { id: 'c1', ts: at(80), role: 'user', content: '请检查一下这个函数为什么会内存泄漏。' },
     { id: 'c2', ts: at(90), role: 'assistant', content: 'The cache never evicts: 内存泄漏 found.', usage: { input: 100, output: 20 } },
   ]);
+  // Listing writes the index, as a store in use would have one.
+  await store.list();
   await store.close();
   return dir;
 }
