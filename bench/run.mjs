@@ -6,7 +6,8 @@
  *   npm run bench                          full sizes, 5 rounds (about 5 minutes on 2 cores)
  *   npm run bench -- --quick --no-write    tiny sizes, one round: checks that every row runs
  *
- * Options: --quick, --rounds N, --messages N, --out FILE, --no-write, --dir DIR (temp root), --keep.
+ * Options: --quick, --rounds N, --messages N, --out FILE, --no-write, --dir DIR (temp root), --keep,
+ * --only a,b (run only these jobs, e.g. `--only floor,store,read`; implies --no-write).
  * Run with tsx (`node --import tsx`): the transcripts come from test/helpers/transcripts.ts, the
  * generator the tests use. The cases themselves run on the built package (dist/) in plain node.
  */
@@ -21,6 +22,7 @@ import { openStore } from 'sessionlog';
 import { generateTranscript } from '../test/helpers/transcripts.ts';
 import { describeMachine, load } from './lib/machine.mjs';
 import { renderReport, writeReport } from './lib/report.mjs';
+import { median } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -75,6 +77,10 @@ function parseArgs(argv) {
     else if (arg === '--messages') out.messages = Number(value());
     else if (arg === '--out') out.out = path.resolve(value());
     else if (arg === '--dir') out.dir = path.resolve(value());
+    else if (arg === '--only') {
+      out.only = new Set(value().split(','));
+      out.write = false;
+    }
     else throw new Error(`unknown option ${arg}`);
   }
   return out;
@@ -277,6 +283,11 @@ try {
     { label: 'stream', run: async () => results.stream.push(await runCase('stream', { dir: readDir, id: 'big' })) },
   ];
 
+  if (cli.only !== undefined) {
+    const known = new Set(jobs.map((job) => job.label));
+    for (const name of cli.only) if (!known.has(name)) throw new Error(`--only: unknown job ${name} (jobs: ${[...known].join(', ')})`);
+    jobs.splice(0, jobs.length, ...jobs.filter((job) => cli.only.has(job.label)));
+  }
   for (let round = 0; round < sizes.rounds; round++) {
     // Rotate the order every round, so that no case always follows the same neighbour.
     const order = jobs.map((_, i) => jobs[(i + round * 3) % jobs.length]);
@@ -288,33 +299,45 @@ try {
     }
   }
 
-  const machine = describeMachine(root);
-  const report = renderReport({
-    results,
-    sizes,
-    quick: cli.quick,
-    peers,
-    machine,
-    facts: {
-      fixtureBytes,
-      mainBytes,
-      bigBytes,
-      started: started.toISOString(),
-      finished: new Date().toISOString(),
-      loadBefore,
-      loadAfter: load(),
-      commit: gitDescribe(),
-      listing: fs.existsSync(path.join(HERE, 'listing.mjs')),
-      search: fs.existsSync(path.join(HERE, 'search.mjs')),
-    },
-    fixtureMessages: messages,
-  });
-  process.stdout.write(`${report.markdown}\n`);
-  if (cli.write) {
-    writeReport(cli.out, report.markdown);
-    log(`written to ${path.relative(process.cwd(), cli.out)}`);
+  if (cli.only !== undefined) {
+    // A partial run has no complete table: print each job's medians instead.
+    const med = (list) => (list.length === 0 ? undefined : median(list).toFixed(3));
+    for (const [method, runs] of Object.entries(results.write)) if (runs.length > 0) log(`${method}: ${med(runs.map((r) => r.ms))} ms`);
+    for (const kind of ['read', 'tail', 'flush']) {
+      for (const key of Object.keys(results[kind][0]?.times ?? {})) {
+        log(`${kind} ${key}: ${med(results[kind].map((r) => median(r.times[key])))} ms (medians per round: ${results[kind].map((r) => median(r.times[key]).toFixed(3)).join(', ')})`);
+      }
+    }
+    for (const r of results.stream) log(`stream: +${(r.growth / 2 ** 20).toFixed(1)} MiB RSS, ${r.ms.toFixed(0)} ms`);
+  } else {
+    const machine = describeMachine(root);
+    const report = renderReport({
+      results,
+      sizes,
+      quick: cli.quick,
+      peers,
+      machine,
+      facts: {
+        fixtureBytes,
+        mainBytes,
+        bigBytes,
+        started: started.toISOString(),
+        finished: new Date().toISOString(),
+        loadBefore,
+        loadAfter: load(),
+        commit: gitDescribe(),
+        listing: fs.existsSync(path.join(HERE, 'listing.mjs')),
+        search: fs.existsSync(path.join(HERE, 'search.mjs')),
+      },
+      fixtureMessages: messages,
+    });
+    process.stdout.write(`${report.markdown}\n`);
+    if (cli.write) {
+      writeReport(cli.out, report.markdown);
+      log(`written to ${path.relative(process.cwd(), cli.out)}`);
+    }
+    if (report.missed.length > 0) log(`missed: ${report.missed.join(', ')}`);
   }
-  if (report.missed.length > 0) log(`missed: ${report.missed.join(', ')}`);
 } finally {
   if (!cli.keep) fs.rmSync(root, { recursive: true, force: true });
 }

@@ -229,7 +229,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     const writer = await this.#writer(id);
     if (writer.error !== undefined) throw writer.error;
     const line = encodeLine(record);
-    writer.enqueue([line], [Buffer.byteLength(line)], [record['id'] as string]);
+    writer.enqueue([line], [record['id'] as string]);
     await writer.flush(this.#options.durable);
     const info = await this.#summarize(id);
     return info;
@@ -300,11 +300,11 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
       maxEntryBytes: this.#options.maxEntryBytes,
       newId: () => uuidv7(this.#options.now()),
       now: this.#options.now,
-      file: sessionPath(this.dir, id),
+      file: writer.file,
     });
     // Buffered before any await, so entries land in call order even when appends are not awaited;
     // the producer is then slowed while the buffer is over its cap.
-    writer.enqueue(prepared.lines, prepared.bytes, prepared.ids);
+    writer.enqueue(prepared.lines, prepared.ids);
     await writer.waitForRoom();
     return many ? prepared.entries : (prepared.entries[0] as StoredEntry<z.output<S>>);
   }

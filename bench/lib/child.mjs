@@ -63,3 +63,4 @@ export function report(result) {
 export function headerLine(id) {
   return `${JSON.stringify({ type: 'session', version: 1, id, createdAt: new Date().toISOString() })}\n`;
 }
+

@@ -10,8 +10,8 @@ import { LineSplitter } from '../format/lines.js';
 
 interface Written {
   readonly id: string;
-  readonly line: string;
-  readonly bytes: number;
+  /** The line as written (a view into its batch's buffer: off the JS heap, so never copied by the GC). */
+  readonly line: Buffer;
 }
 
 const CHUNK = 256 * 1024;
@@ -33,17 +33,24 @@ export class RecentLines {
     return this.#items.at(-1);
   }
 
-  /** Records lines just written (those without an id cannot be matched later and are skipped). */
-  add(ids: readonly (string | undefined)[], lines: readonly string[], sizes: readonly number[]): void {
-    for (let i = 0; i < lines.length; i++) {
+  /**
+   * Records lines just written: `body` holds them back to back, `ends[i]` is where line i ends.
+   * Lines without an id cannot be matched later and are skipped.
+   */
+  add(ids: readonly (string | undefined)[], body: Buffer, ends: readonly number[]): void {
+    let start = 0;
+    for (let i = 0; i < ends.length; i++) {
+      const end = ends[i] as number;
       const id = ids[i];
-      if (id === undefined) continue;
-      this.#items.push({ id, line: lines[i] as string, bytes: sizes[i] as number });
-      this.#bytes += sizes[i] as number;
+      if (id !== undefined) {
+        this.#items.push({ id, line: body.subarray(start, end) });
+        this.#bytes += end - start;
+      }
+      start = end;
     }
     let drop = 0;
     while (this.#items.length - drop > this.#maxEntries || (this.#bytes > this.#maxBytes && this.#items.length - drop > 1)) {
-      this.#bytes -= (this.#items[drop] as Written).bytes;
+      this.#bytes -= (this.#items[drop] as Written).line.length;
       drop++;
     }
     if (drop > 0) this.#items = this.#items.slice(drop);

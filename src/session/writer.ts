@@ -36,10 +36,11 @@ export interface WriterEvents {
 }
 
 interface Batch {
-  readonly lines: string[];
-  readonly sizes: number[];
-  readonly ids: (string | undefined)[];
+  /** The encoded lines, back to back. */
   readonly body: Buffer;
+  /** Where each line ends in `body`. */
+  readonly ends: number[];
+  readonly ids: (string | undefined)[];
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -48,6 +49,8 @@ const MAX_RETRY_MS = 30_000;
 /** How far back a writer can restore entries an external rewrite dropped. */
 const RECENT_ENTRIES = 1000;
 const RECENT_BYTES = 8 * 1024 * 1024;
+/** First capacity of a batch buffer; it doubles as lines arrive. */
+const MIN_BATCH_BYTES = 64 * 1024;
 
 /** Buffers and writes one session's entries. */
 export class SessionWriter {
@@ -55,12 +58,19 @@ export class SessionWriter {
   readonly #headerLine: string;
   readonly #options: WriterOptions;
   readonly #events: WriterEvents;
-  #lines: string[] = [];
-  #lineBytes: number[] = [];
+  /**
+   * The batch being filled: lines are encoded into it as they are enqueued, which measures them
+   * in the same pass (a separate Buffer.byteLength per line cost 20% of an append).
+   */
+  #buf: Buffer = EMPTY;
+  /** First capacity of the next batch buffer: a little more than the last batch took. */
+  #capacity = MIN_BATCH_BYTES;
+  #ends: number[] = [];
   #lineIds: (string | undefined)[] = [];
   readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES);
   /** Set when an fsync failed: before the next write, check the file still holds what we wrote. */
   #verify = false;
+  /** Bytes of `#buf` in use. */
   #bytes = 0;
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -85,24 +95,39 @@ export class SessionWriter {
     return this.#error;
   }
 
-  /** Entries buffered and not yet handed to the OS. */
-  get pending(): number {
-    return this.#lines.length;
+  /** The session file. */
+  get file(): string {
+    return this.#file;
   }
 
-  /** Buffers encoded lines (each ending in `\n`) with their byte lengths and entry ids, and flushes at a threshold. */
-  enqueue(lines: readonly string[], bytes: readonly number[], ids: readonly (string | undefined)[]): void {
+  /** Entries buffered and not yet handed to the OS. */
+  get pending(): number {
+    return this.#ends.length;
+  }
+
+  /** Buffers lines (each ending in `\n`) with their entry ids, and flushes at a threshold. */
+  enqueue(lines: readonly string[], ids: readonly (string | undefined)[]): void {
     if (this.#closed) throw new SessionStoreError('ERR_CLOSED', `The writer of ${this.#file} is closed.`);
     for (let i = 0; i < lines.length; i++) {
-      this.#lines.push(lines[i] as string);
+      this.#encode(lines[i] as string);
       this.#lineIds.push(ids[i]);
-      const size = bytes[i] as number;
-      this.#lineBytes.push(size);
-      this.#bytes += size;
     }
     const { maxEntries, maxBytes } = this.#options;
-    if (this.#lines.length >= maxEntries || this.#bytes >= maxBytes) this.#background();
+    if (this.#ends.length >= maxEntries || this.#bytes >= maxBytes) this.#background();
     else this.#arm(this.#options.intervalMs);
+  }
+
+  /** Encodes one line at the end of the batch buffer, growing it first if the line might not fit. */
+  #encode(line: string): void {
+    // A UTF-16 unit is at most 3 UTF-8 bytes; a long line is measured instead, to not triple a large allocation.
+    const room = line.length <= MIN_BATCH_BYTES ? line.length * 3 : Buffer.byteLength(line);
+    if (this.#bytes + room > this.#buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.#capacity, 2 * (this.#bytes + room)));
+      this.#buf.copy(next, 0, 0, this.#bytes);
+      this.#buf = next;
+    }
+    this.#bytes += this.#buf.write(line, this.#bytes);
+    this.#ends.push(this.#bytes);
   }
 
   /**
@@ -131,7 +156,7 @@ export class SessionWriter {
    */
   flushSync(): void {
     this.#disarm();
-    if (this.#lines.length === 0) return;
+    if (this.#ends.length === 0) return;
     const batch = this.#takeBatch();
     let fd: number;
     try {
@@ -161,8 +186,8 @@ export class SessionWriter {
   /** Drops the buffer without writing (the session was deleted). */
   discard(): void {
     this.#disarm();
-    this.#lines = [];
-    this.#lineBytes = [];
+    this.#buf = EMPTY;
+    this.#ends = [];
     this.#lineIds = [];
     this.#bytes = 0;
     this.#closed = true;
@@ -194,14 +219,11 @@ export class SessionWriter {
   }
 
   #takeBatch(): Batch {
-    const body = Buffer.allocUnsafe(this.#bytes);
-    let at = 0;
-    for (let i = 0; i < this.#lines.length; i++) {
-      at += body.write(this.#lines[i] as string, at);
-    }
-    const batch: Batch = { lines: this.#lines, sizes: this.#lineBytes, ids: this.#lineIds, body };
-    this.#lines = [];
-    this.#lineBytes = [];
+    // The batch keeps its buffer (the recent-lines window points into it); the next line starts a new one.
+    const batch: Batch = { body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#lineIds };
+    this.#capacity = Math.max(MIN_BATCH_BYTES, Math.ceil(this.#bytes * 1.25));
+    this.#buf = EMPTY;
+    this.#ends = [];
     this.#lineIds = [];
     this.#bytes = 0;
     return batch;
@@ -209,14 +231,16 @@ export class SessionWriter {
 
   /** Puts a failed batch's lines back in front of anything appended since. */
   #restore(batch: Batch): void {
-    this.#lines = batch.lines.concat(this.#lines);
-    this.#lineBytes = batch.sizes.concat(this.#lineBytes);
+    const since = this.#buf.subarray(0, this.#bytes);
+    const shift = batch.body.length;
+    this.#buf = Buffer.concat([batch.body, since]);
+    this.#ends = batch.ends.concat(this.#ends.map((end) => end + shift));
     this.#lineIds = batch.ids.concat(this.#lineIds);
-    this.#bytes += batch.body.length;
+    this.#bytes += shift;
   }
 
   async #flushNow(durable: boolean): Promise<void> {
-    if (this.#lines.length === 0) {
+    if (this.#ends.length === 0) {
       if (durable && this.#unsynced) await this.#fsyncOnly();
       this.#error = undefined;
       return;
@@ -245,7 +269,10 @@ export class SessionWriter {
       this.#error = err instanceof SessionStoreError ? err : ioError('append to', this.#file, err);
       throw this.#error;
     } finally {
-      if (fd !== undefined) await closeQuietly(fd);
+      // Closed synchronously, like the write: an async close needs an event-loop turn to settle,
+      // and until it does the next flush waits, so a producer that never yields (a loop of
+      // awaited appends) saw its whole transcript buffered until close (docs/performance.md).
+      if (fd !== undefined) closeSyncQuietly(fd);
     }
   }
 
@@ -279,8 +306,8 @@ export class SessionWriter {
       }
       this.#unsynced = true;
       this.#lastEnd = { ino: stat.ino, size: before + data.length };
-      this.#recent.add(batch.ids, batch.lines, batch.sizes);
-      this.#events.onWritten(batch.lines.length, data.length);
+      this.#recent.add(batch.ids, batch.body, batch.ends);
+      this.#events.onWritten(batch.ends.length, data.length);
       return fd;
     } catch (err) {
       fs.closeSync(fd);
@@ -318,7 +345,7 @@ export class SessionWriter {
           `${this.#file} was rewritten by another program and lost ${missing.length} entries this store had written; they were appended again.`,
           'SESSIONLOG_RESTORED',
         );
-        for (const item of missing) parts.push(Buffer.from(item.line));
+        for (const item of missing) parts.push(item.line);
       }
     }
     this.#verify = false;
@@ -333,7 +360,7 @@ export class SessionWriter {
     const line = this.#recent.last;
     if (line === undefined) return false;
     // Longer: another appender, or an in-place rewrite (truncate, then write). Our last line tells.
-    const expected = Buffer.from(line.line);
+    const expected = line.line;
     const found = Buffer.alloc(expected.length);
     fs.readSync(fd, found, 0, expected.length, last.size - expected.length);
     return !found.equals(expected);
@@ -347,6 +374,14 @@ function endsWithNewline(fd: number, size: number): boolean {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function closeSyncQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // As closeQuietly: the interesting error, if any, is already on its way.
+  }
+}
 
 /** After a failed write, removes our partial line if nobody else has written since (else the next flush seals it). */
 function undoPartial(fd: number, before: number, err: unknown): void {
