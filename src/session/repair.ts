@@ -240,12 +240,29 @@ export async function repairSession(plan: RepairPlan): Promise<RepairReport> {
     keep(raw);
   };
 
+  /** Reads asynchronously up to the size the file had when repair began. */
   const readMore = async (): Promise<void> => {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    while (position < stat.size) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await read(fd, buffer, 0, Math.min(CHUNK, stat.size - position), position));
+      } catch (err) {
+        throw ioError('read', file, err);
+      }
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      for (const raw of splitter.push(buffer.subarray(0, bytesRead))) handle(raw, false);
+    }
+  };
+
+  /** The same, synchronously: used for the last bytes, so that no flush of this process can land unseen. */
+  const readRestSync = (): void => {
     const buffer = Buffer.allocUnsafe(CHUNK);
     for (;;) {
       let bytesRead: number;
       try {
-        ({ bytesRead } = await read(fd, buffer, 0, CHUNK, position));
+        bytesRead = fs.readSync(fd, buffer, 0, CHUNK, position);
       } catch (err) {
         throw ioError('read', file, err);
       }
@@ -269,27 +286,29 @@ export async function repairSession(plan: RepairPlan): Promise<RepairReport> {
   });
 
   try {
+    // The bulk of the file asynchronously; then, from reading the last bytes to the rename, all
+    // synchronous: no flush of this process can land in between. Another process may still append:
+    // the file is read again until its size holds still.
+    await readMore();
     for (let round = 0; ; round++) {
-      await readMore();
-      // From the size check to the rename, everything is synchronous: no flush of this process lands in between.
-      if (fileChanged(file, stat, position)) {
-        if (round < MAX_ROUNDS) continue;
+      readRestSync();
+      if (!fileChanged(file, stat, position)) break;
+      if (round >= MAX_ROUNDS) {
         throw new SessionStoreError('ERR_LOCKED', `${file} kept growing while it was repaired; run repair again when its writer is idle.`, { path: file });
       }
-      const tail = splitter.end();
-      // The last bytes without a newline are a torn line: interpret() reports them as such.
-      if (tail !== undefined) handle(tail, true);
-      if (!temp.opened) return report(false, position);
-      temp.sync();
-      recovery.sync();
-      try {
-        fs.renameSync(temp.file, file);
-      } catch (err) {
-        throw ioError('replace', file, err);
-      }
-      renamed = true;
-      break;
     }
+    const tail = splitter.end();
+    // The last bytes without a newline are a torn line: interpret() reports them as such.
+    if (tail !== undefined) handle(tail, true);
+    if (!temp.opened) return report(false, position);
+    temp.sync();
+    recovery.sync();
+    try {
+      fs.renameSync(temp.file, file);
+    } catch (err) {
+      throw ioError('replace', file, err);
+    }
+    renamed = true;
     await fsyncDir(dir);
     // Another process may have appended to the old file after the size check: carry those bytes over.
     const grown = fs.fstatSync(fd).size;
