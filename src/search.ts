@@ -128,9 +128,13 @@ export function makeMatcher(query: string, options: Pick<SearchOptions, 'regex' 
   const source = options.regex === true ? query : escapeRegex(query);
   const flags = options.ignoreCase === true ? 'iu' : 'u';
   const regex = new RegExp(source, flags);
-  // Case-insensitive plain ASCII text: the escaped query can be looked for in the raw bytes.
-  // eslint-disable-next-line no-control-regex
-  const raw = options.regex !== true && /^[\x20-\x7e]*$/.test(query) ? new RegExp(escapeRegex(JSON.stringify(query).slice(1, -1)), 'gi') : undefined;
+  // When every match in decoded text is also a match in the raw bytes, the raw bytes can be
+  // scanned first: case-insensitive plain ASCII text (looked for as its JSON escape), and
+  // regexes that can only match literal ASCII text (see rawSafe).
+  const rawFlags = options.ignoreCase === true ? 'gi' : 'g';
+  let raw: RegExp | undefined;
+  if (options.regex !== true && /^[\x20-\x7e]*$/.test(query)) raw = new RegExp(escapeRegex(JSON.stringify(query).slice(1, -1)), rawFlags);
+  else if (options.regex === true && rawSafe(query)) raw = new RegExp(query, rawFlags);
   return {
     scanner:
       raw === undefined
@@ -151,6 +155,44 @@ export function makeMatcher(query: string, options: Pick<SearchOptions, 'regex' 
       return [hit.index, hit.index + hit[0].length];
     },
   };
+}
+
+/**
+ * Whether a regex can only match text the JSON encoder leaves as it is, so that a match in an
+ * entry's decoded text is also a match in the line's raw bytes: printable ASCII, no `"` or `\\`,
+ * no `.`, negated or ranged classes, `\\s`-like classes, anchors, word boundaries or lookarounds
+ * (those can match or depend on characters JSON escapes, like a newline). Conservative: a regex
+ * that fails this is still searched, by decoding every line.
+ */
+export function rawSafe(source: string): boolean {
+  if (!/^[\x20-\x7e]*$/.test(source)) return false;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '\\') {
+      const next = source[i + 1] ?? '';
+      if ('sSwWdDbBntrfvuxc0pPk\\"'.includes(next) && !(next === 'd' || next === 'w')) return false;
+      i++;
+      continue;
+    }
+    if (ch === '"') return false;
+    if (inClass) {
+      // A range is safe between letters or digits ([a-z], [0-9]); `[ -~]` would take in `"` and `\\`.
+      const alnum = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9]/.test(c);
+      if (ch === '-' && source[i - 1] !== '[' && source[i + 1] !== ']' && !(alnum(source[i - 1]) && alnum(source[i + 1]))) return false;
+      if (ch === ']') inClass = false;
+      continue;
+    }
+    if (ch === '[') {
+      if (source[i + 1] === '^') return false;
+      inClass = true;
+    } else if (ch === '.' || ch === '^' || ch === '$') {
+      return false;
+    } else if (ch === '(' && source[i + 1] === '?' && source[i + 2] !== ':') {
+      return false;
+    }
+  }
+  return true;
 }
 
 function collect(value: unknown, out: string[], depth: number): void {

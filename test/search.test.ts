@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, type SearchHit } from '../src/index.js';
-import { searchableText } from '../src/search.js';
+import { rawSafe, searchableText } from '../src/search.js';
 import { tempDir } from './helpers/tmp.js';
 
 /** Deterministic PRNG (mulberry32). */
@@ -90,5 +90,25 @@ describe('search', () => {
     for await (const hit of store.search('hit', { signal: ac.signal })) after += hit.line;
     expect(after).toBe(0);
     await store.close();
+  });
+
+  it('scans raw bytes first only for regexes whose matches JSON never escapes', () => {
+    const cases: [string, boolean][] = [
+      ['retrying request in [0-9]+ms', true],
+      ['ERR_[A-Z]+', true],
+      ['(?:ab)+c', true],
+      ['\\d{3}-\\d{4}', true],
+      ['a.b', false],
+      ['foo\\sbar', false],
+      ['^foo', false],
+      ['[^x]', false],
+      ['x[ -~]', false],
+      ['\\bword', false],
+      ['a"b', false],
+      ['(?=a)', false],
+      ['\\\\', false],
+      ['内存', false],
+    ];
+    expect(cases.filter(([source, safe]) => rawSafe(source) !== safe)).toEqual([]);
   });
 });
