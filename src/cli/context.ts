@@ -16,6 +16,9 @@ export const EXIT = {
   USAGE: 2,
 } as const;
 
+/** Buffered stdout is written at this size at the latest. */
+const OUT_BATCH = 64 * 1024;
+
 /** Error codes that mean the command line was wrong. */
 const USAGE_CODES = new Set(['ERR_USAGE', 'ERR_INVALID_ID', 'ERR_INVALID_OPTION', 'ERR_AMBIGUOUS_ID']);
 
@@ -63,6 +66,9 @@ export class Context {
   readonly color: boolean;
   readonly c: Colors;
   #store: SessionStore | undefined;
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #flushSoon: NodeJS.Immediate | undefined;
 
   constructor(command: Command) {
     const opts = command.optsWithGlobals<GlobalOptions>();
@@ -99,22 +105,42 @@ export class Context {
     await this.#store?.close();
   }
 
+  /**
+   * Writes to stdout through a buffer: one write per 64 kB, or per turn of the event loop, instead
+   * of one per line (a search with 50 000 hits spent most of its time in write calls).
+   */
   out(text: string): void {
+    this.#pending.push(text);
+    this.#pendingBytes += text.length;
+    if (this.#pendingBytes >= OUT_BATCH) this.flush();
+    else this.#flushSoon ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes what `out` has buffered. */
+  flush(): void {
+    if (this.#flushSoon !== undefined) clearImmediate(this.#flushSoon);
+    this.#flushSoon = undefined;
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join('');
+    this.#pending = [];
+    this.#pendingBytes = 0;
     process.stdout.write(text);
   }
 
+  /** Writes to stderr, after what is buffered for stdout (so a terminal shows them in order). */
   err(text: string): void {
+    this.flush();
     process.stderr.write(text);
   }
 
   /** One JSON document on stdout. */
   printJson(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.out(`${JSON.stringify(value, null, 2)}\n`);
   }
 
   /** One JSON value per line (JSONL), for streams. */
   printJsonLine(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(value)}\n`);
+    this.out(`${JSON.stringify(value)}\n`);
   }
 }
 
@@ -155,6 +181,7 @@ export function action<A extends unknown[]>(run: (ctx: Context, ...args: A) => P
       const code = await run(ctx, ...(args.slice(0, -1) as A));
       process.exitCode = code ?? EXIT.OK;
     } finally {
+      ctx.flush();
       await ctx.close();
     }
   };

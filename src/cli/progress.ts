@@ -52,14 +52,15 @@ export class Progress {
     this.#bar.update(value, { done: fmt(value), all: fmt(total), detail });
   }
 
-  /** Writes to stdout without tearing the bar: clears its line, writes, then redraws it. */
-  write(text: string): void {
+  /** Writes through `out` (buffered stdout); while the bar shows, clears its line first and redraws it after. */
+  write(text: string, out: { out(text: string): void; flush(): void }): void {
     if (this.#bar === undefined) {
-      process.stdout.write(text);
+      out.out(text);
       return;
     }
     process.stderr.write('\r\u001b[2K');
-    process.stdout.write(text);
+    out.out(text);
+    out.flush();
     (this.#bar as cliProgress.GenericBar).render(true);
   }
 

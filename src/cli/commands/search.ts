@@ -49,7 +49,7 @@ async function search(ctx: Context, query: string, opts: SearchCliOptions): Prom
         text += `${hits > 1 ? '\n' : ''}${c.magenta(c.bold(hit.session))}  ${clean(hit.title ?? '')}\n`;
       }
       text += renderHit(hit, ctx);
-      progress.write(text);
+      progress.write(text, ctx);
     }
   } finally {
     process.off('SIGINT', stop);
