@@ -47,6 +47,9 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
  */
 const POOL = Buffer.alloc(4096);
 let poolAt = POOL.length;
+/** The time part of the ids of the current millisecond, built once per millisecond. */
+let prefixMs = -1;
+let prefix = '';
 
 /**
  * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Within one millisecond a
@@ -67,9 +70,12 @@ export function uuidv7(now: number = Date.now()): string {
   }
   const r = poolAt;
   poolAt += 8;
-  const time = lastMs.toString(16).padStart(12, '0');
-  const b = (i: number): string => HEX[POOL[r + i] as number] as string;
-  // rand_b: 62 random bits after the variant (0b10).
-  const variant = HEX[0x80 | ((POOL[r] as number) & 0x3f)] as string;
-  return `${time.slice(0, 8)}-${time.slice(8)}-${(0x7000 | sequence).toString(16)}-${variant}${b(1)}-${b(2)}${b(3)}${b(4)}${b(5)}${b(6)}${b(7)}`;
+  if (lastMs !== prefixMs) {
+    const time = lastMs.toString(16).padStart(12, '0');
+    prefix = `${time.slice(0, 8)}-${time.slice(8)}-`;
+    prefixMs = lastMs;
+  }
+  const p = POOL;
+  // rand_a is the counter; rand_b is 62 random bits after the variant (0b10).
+  return `${prefix}${(0x7000 | sequence).toString(16)}-${HEX[0x80 | ((p[r] as number) & 0x3f)]}${HEX[p[r + 1] as number]}-${HEX[p[r + 2] as number]}${HEX[p[r + 3] as number]}${HEX[p[r + 4] as number]}${HEX[p[r + 5] as number]}${HEX[p[r + 6] as number]}${HEX[p[r + 7] as number]}`;
 }

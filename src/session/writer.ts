@@ -49,7 +49,7 @@ const MAX_RETRY_MS = 30_000;
 /** How far back a writer can restore entries an external rewrite dropped. */
 const RECENT_ENTRIES = 1000;
 const RECENT_BYTES = 8 * 1024 * 1024;
-/** First capacity of a batch buffer; it doubles as lines arrive. */
+/** First capacity of the batch buffer; it doubles when a line might not fit, and is reused. */
 const MIN_BATCH_BYTES = 64 * 1024;
 
 /** Buffers and writes one session's entries. */
@@ -60,11 +60,11 @@ export class SessionWriter {
   readonly #events: WriterEvents;
   /**
    * The batch being filled: lines are encoded into it as they are enqueued, which measures them
-   * in the same pass (a separate Buffer.byteLength per line cost 20% of an append).
+   * in the same pass (a separate Buffer.byteLength per line cost 20% of an append). Reused from
+   * batch to batch: a batch is taken and written in one synchronous step, and the recent-lines
+   * window copies what it keeps.
    */
   #buf: Buffer = EMPTY;
-  /** First capacity of the next batch buffer: a little more than the last batch took. */
-  #capacity = MIN_BATCH_BYTES;
   #ends: number[] = [];
   #lineIds: (string | undefined)[] = [];
   readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES);
@@ -122,7 +122,7 @@ export class SessionWriter {
     // A UTF-16 unit is at most 3 UTF-8 bytes; a long line is measured instead, to not triple a large allocation.
     const room = line.length <= MIN_BATCH_BYTES ? line.length * 3 : Buffer.byteLength(line);
     if (this.#bytes + room > this.#buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.#capacity, 2 * (this.#bytes + room)));
+      const next = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, 2 * (this.#bytes + room)));
       this.#buf.copy(next, 0, 0, this.#bytes);
       this.#buf = next;
     }
@@ -218,18 +218,16 @@ export class SessionWriter {
     this.#timer = undefined;
   }
 
+  /** The buffered lines, as a view into the batch buffer: valid until the next enqueue. */
   #takeBatch(): Batch {
-    // The batch keeps its buffer (the recent-lines window points into it); the next line starts a new one.
     const batch: Batch = { body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#lineIds };
-    this.#capacity = Math.max(MIN_BATCH_BYTES, Math.ceil(this.#bytes * 1.25));
-    this.#buf = EMPTY;
     this.#ends = [];
     this.#lineIds = [];
     this.#bytes = 0;
     return batch;
   }
 
-  /** Puts a failed batch's lines back in front of anything appended since. */
+  /** Puts a failed batch's lines back in front of anything appended since (called before any await, so the view is intact). */
   #restore(batch: Batch): void {
     const since = this.#buf.subarray(0, this.#bytes);
     const shift = batch.body.length;

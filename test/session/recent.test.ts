@@ -1,0 +1,46 @@
+/** The recent-lines window: bounded, in order, byte-exact across compactions and growth. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { RecentLines } from '../../src/session/recent.js';
+import { rng } from '../helpers/transcripts.js';
+import { tempDir } from '../helpers/tmp.js';
+
+test('keeps the newest lines within its caps, byte-exact, however batches arrive', () => {
+  const random = rng(7);
+  const recent = new RecentLines(50, 20_000);
+  const all: { id: string; line: string }[] = [];
+  for (let batch = 0; batch < 200; batch++) {
+    const lines: string[] = [];
+    const ids: (string | undefined)[] = [];
+    for (let i = 0, n = 1 + Math.floor(random() * 8); i < n; i++) {
+      const id = `e${all.length}`;
+      // Some lines without an id (not kept), some long, some non-Latin-1.
+      const text = 'ж✓'.repeat(Math.floor(random() * 400)) + 'x'.repeat(Math.floor(random() * 3000));
+      const line = `{"id":"${id}","text":"${text}"}\n`;
+      lines.push(line);
+      const keep = random() > 0.1;
+      ids.push(keep ? id : undefined);
+      if (keep) all.push({ id, line });
+    }
+    const body = Buffer.from(lines.join(''));
+    const ends: number[] = [];
+    let at = 0;
+    for (const line of lines) ends.push((at += Buffer.byteLength(line)));
+    recent.add(ids, body, ends);
+    expect(recent.last?.id).toBe(all.at(-1)?.id);
+    expect(recent.last?.line.toString()).toBe(all.at(-1)?.line);
+  }
+  // Against an empty file every kept line is missing: they come back oldest first, within the caps.
+  const file = path.join(tempDir(), 'empty.jsonl');
+  fs.writeFileSync(file, '');
+  const fd = fs.openSync(file, 'r');
+  const missing = recent.missingFrom(fd, 0);
+  fs.closeSync(fd);
+  expect(missing.length).toBeGreaterThan(0);
+  expect(missing.length).toBeLessThanOrEqual(50);
+  expect(missing.reduce((sum, item) => sum + item.line.length, 0)).toBeLessThanOrEqual(20_000);
+  const expected = all.slice(-missing.length);
+  expect(missing.map((item) => item.id)).toEqual(expected.map((item) => item.id));
+  expect(missing.map((item) => item.line.toString())).toEqual(expected.map((item) => item.line));
+});
