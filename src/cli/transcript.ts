@@ -143,7 +143,7 @@ export function renderEntry(entry: Entry, options: TranscriptOptions, previousDa
 /** A problem line, flagged where it is in the transcript. */
 export function renderProblem(problem: Problem, options: TranscriptOptions): string {
   const where = problem.line === undefined ? `at byte ${problem.offset}` : `line ${problem.line}`;
-  return `${options.c.red(options.c.bold('!'))} ${options.c.red(`${where} skipped: ${problem.kind}`)} ${options.c.dim(`(${problem.message}) — sessionlog repair ${options.id}`)}\n`;
+  return `${options.c.red(options.c.bold('!'))} ${options.c.red(`${where} skipped: ${problem.kind}`)} ${options.c.dim(`(${problem.message}) — sessionlog repair ${options.id}`)}\n\n`;
 }
 
 /** The block above a transcript: title, id and what the session holds. */
