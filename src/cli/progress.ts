@@ -16,6 +16,7 @@ export class Progress {
   readonly #started = Date.now();
   #bar: cliProgress.SingleBar | undefined;
   #value = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(label: string, options: { json: boolean; bytes?: boolean }) {
     this.#label = label;
@@ -52,6 +53,19 @@ export class Progress {
     this.#bar.update(value, { done: fmt(value), all: fmt(total), detail });
   }
 
+  /**
+   * For work whose progress is not reported (reindex): after {@link DELAY_MS}, a line with the
+   * label, `detail` and the time elapsed, redrawn until `stop()`.
+   */
+  activity(detail: string): void {
+    if (!this.#enabled) return;
+    this.#timer = setTimeout(() => {
+      this.#bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${this.#label} ${detail} {duration_formatted}`, hideCursor: true, clearOnComplete: true, fps: 5 });
+      this.#bar.start(1, 0);
+    }, DELAY_MS);
+    this.#timer.unref();
+  }
+
   /** Writes through `out` (buffered stdout); while the bar shows, clears its line first and redraws it after. */
   write(text: string, out: { out(text: string): void; flush(): void }): void {
     if (this.#bar === undefined) {
@@ -66,6 +80,7 @@ export class Progress {
 
   /** Removes the bar. */
   stop(): void {
+    clearTimeout(this.#timer);
     if (this.#bar === undefined) return;
     this.#bar.update(this.#value);
     this.#bar.stop();

@@ -11,7 +11,8 @@ async function reindex(ctx: Context): Promise<number> {
   const total = (await sessionNames(store)).length;
   let sessions: number;
   try {
-    progress.update(0, total);
+    // The index does not report its progress (a follow-up): show that it is working, and for how long.
+    progress.activity(`${total} session${total === 1 ? '' : 's'}…`);
     sessions = await store.reindex();
   } finally {
     progress.stop();
