@@ -5,7 +5,7 @@
  */
 import { decodeLine, type Problem } from '../format/codec.js';
 import { classifyLine, type EntryValidator } from '../format/records.js';
-import { scanBackward, scanForward, type ScannedLine } from './scan.js';
+import { scanBackward, scanForwardChunks, type ScannedLine } from './scan.js';
 
 /** Options of `read()`. */
 export interface ReadOptions {
@@ -104,14 +104,25 @@ export function headerProblem(scanned: ScannedLine): Problem | undefined {
 
 /** Every entry and problem of a session, forwards, in bounded memory. */
 export async function* readLines<T>(file: string, ctx: ReaderContext<T>): AsyncGenerator<SessionLine<T>> {
+  for await (const items of readLineChunks(file, ctx)) {
+    for (const item of items) yield item;
+  }
+}
+
+/** As {@link readLines}, one array per chunk read (an await per chunk, not per line). */
+export async function* readLineChunks<T>(file: string, ctx: ReaderContext<T>): AsyncGenerator<SessionLine<T>[]> {
   const seen = new Set<string>();
-  for await (const scanned of scanForward(file, { maxLineBytes: ctx.maxLineBytes })) {
-    if (scanned.line === 1) {
-      const problem = headerProblem(scanned);
-      if (problem !== undefined) yield { kind: 'problem', problem };
-      continue;
+  for await (const chunk of scanForwardChunks(file, { maxLineBytes: ctx.maxLineBytes })) {
+    const items: SessionLine<T>[] = [];
+    for (const scanned of chunk) {
+      if (scanned.line === 1) {
+        const problem = headerProblem(scanned);
+        if (problem !== undefined) items.push({ kind: 'problem', problem });
+        continue;
+      }
+      items.push(interpret(scanned, ctx, seen));
     }
-    yield interpret(scanned, ctx, seen);
+    yield items;
   }
 }
 
@@ -128,18 +139,20 @@ export async function readSession<T>(file: string, ctx: ReaderContext<T>, option
   let started = options.after === undefined;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   let hasMore = false;
-  for await (const item of readLines(file, ctx)) {
-    if (item.kind === 'problem') problems.push(item.problem);
-    if (item.kind !== 'entry') continue;
-    if (!started) {
-      started = item.id === options.after;
-      continue;
+  read: for await (const items of readLineChunks(file, ctx)) {
+    for (const item of items) {
+      if (item.kind === 'problem') problems.push(item.problem);
+      if (item.kind !== 'entry') continue;
+      if (!started) {
+        started = item.id === options.after;
+        continue;
+      }
+      if (entries.length >= limit) {
+        hasMore = true;
+        break read;
+      }
+      entries.push(item.entry);
     }
-    if (entries.length >= limit) {
-      hasMore = true;
-      break;
-    }
-    entries.push(item.entry);
   }
   return { entries, problems, hasMore };
 }

@@ -40,32 +40,61 @@ export interface ForwardOptions {
  * the next iteration.
  */
 export async function* scanForward(file: string, options: ForwardOptions): AsyncGenerator<ScannedLine> {
+  for await (const lines of scanForwardChunks(file, options)) {
+    for (const line of lines) yield line;
+  }
+}
+
+/**
+ * As {@link scanForward}, one array per chunk read: a reader that handles a chunk's lines in a
+ * plain loop pays one await per 256 KiB instead of one per line. The next chunk is read while
+ * the caller handles this one. The lines' bytes are only valid until the next iteration.
+ */
+export async function* scanForwardChunks(file: string, options: ForwardOptions): AsyncGenerator<ScannedLine[]> {
   const { fd, stat } = await openForRead(file);
+  let inFlight: Promise<number> | undefined;
   try {
     let position = options.offset ?? 0;
     let lineNo = options.line ?? 1;
     const splitter = new LineSplitter(position, options.maxLineBytes);
     // Sized to what there is to read: indexing 10,000 small sessions must not churn 256 KiB each.
     // A file that grows meanwhile is simply read in more chunks.
-    const buffer = Buffer.allocUnsafe(Math.min(FORWARD_CHUNK, Math.max(MIN_FORWARD_CHUNK, stat.size - position + 1)));
+    const size = Math.min(FORWARD_CHUNK, Math.max(MIN_FORWARD_CHUNK, stat.size - position + 1));
+    let current = Buffer.allocUnsafe(size);
+    // A second buffer to read ahead into, only when there is more than one chunk to read.
+    let next = stat.size - position >= size ? Buffer.allocUnsafe(size) : undefined;
+    const readAt = (buffer: Buffer, at: number): Promise<number> =>
+      read(fd, buffer, 0, buffer.length, at).then(
+        ({ bytesRead }) => bytesRead,
+        (err: unknown) => {
+          throw ioError('read', file, err);
+        },
+      );
+    let pending = readAt(current, position);
+    inFlight = pending;
     for (;;) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await read(fd, buffer, 0, buffer.length, position));
-      } catch (err) {
-        throw ioError('read', file, err);
-      }
+      const bytesRead = await pending;
+      inFlight = undefined;
       if (bytesRead === 0) break;
+      const data = current.subarray(0, bytesRead);
       position += bytesRead;
-      for (const raw of splitter.push(buffer.subarray(0, bytesRead))) {
-        yield { ...raw, line: lineNo++, torn: false };
+      if (next !== undefined) inFlight = pending = readAt(next, position);
+      const lines: ScannedLine[] = [];
+      for (const raw of splitter.push(data)) {
+        // Spelled out, not spread: this runs once per line of every forward read.
+        lines.push({ bytes: raw.bytes, offset: raw.offset, length: raw.length, oversize: raw.oversize, line: lineNo++, torn: false });
       }
+      if (lines.length > 0) yield lines;
+      if (next !== undefined) [current, next] = [next, current];
+      else inFlight = pending = readAt(current, position);
     }
     const tail = splitter.end();
-    if (tail !== undefined) yield { ...tail, line: lineNo, torn: true };
+    if (tail !== undefined) yield [{ ...tail, line: lineNo, torn: true }];
     // An empty file still has a line 1: a missing header, which readers report.
-    else if (position === 0) yield EMPTY_FIRST_LINE;
+    else if (position === 0) yield [EMPTY_FIRST_LINE];
   } finally {
+    // Never close the fd under a read still in flight (the number could be reused by then).
+    await inFlight?.catch(() => undefined);
     await closeQuietly(fd);
   }
 }
