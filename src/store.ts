@@ -15,6 +15,7 @@ import { FORMAT_VERSION, HEADER_TYPE, type EntryInput, type EntrySchema, type He
 import { makeValidator } from './format/validate.js';
 import { decodeLine } from './format/codec.js';
 import { createExclusive, ensureDir } from './fs/files.js';
+import { withRewriteLock } from './fs/lock.js';
 import { sessionPath } from './fs/paths.js';
 import { assertValidId, uuidv7 } from './ids.js';
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from './options.js';
@@ -438,20 +439,26 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
    * removed byte is kept in `<id>.jsonl.recovered-<time>` beside it (0600). Entries buffered by
    * this store are flushed first; entries another process appends meanwhile are kept. A session
    * with nothing to repair is not touched.
-   * @throws ERR_SESSION_NOT_FOUND, ERR_UNSUPPORTED_VERSION, ERR_LOCKED (the file was replaced while
-   *   it was repaired: run it again), ERR_IO, or the error of a failed flush
+   * @throws ERR_SESSION_NOT_FOUND, ERR_UNSUPPORTED_VERSION, ERR_LOCKED (another process is repairing
+   *   it, or the file was replaced while it was repaired: run it again), ERR_IO, or the error of a
+   *   failed flush
    */
   async repair(id: string): Promise<RepairReport> {
     this.#assertOpen();
     assertValidId(id);
     await this.flush(id);
-    const report = await repairSession({
-      id,
-      file: sessionPath(this.dir, id),
-      reader: this.#readerContext() as ReaderContext<unknown>,
-      header: (createdAt) => ({ ...this.#header(id, {}), ...(createdAt === undefined ? {} : { createdAt }) }),
-      now: this.#options.now(),
-    });
+    const file = sessionPath(this.dir, id);
+    // Two repairs of one session (two terminals) take turns; appends never wait for this lock.
+    const report = await withRewriteLock(file, (assertHeld) =>
+      repairSession({
+        id,
+        file,
+        reader: this.#readerContext() as ReaderContext<unknown>,
+        header: (createdAt) => ({ ...this.#header(id, {}), ...(createdAt === undefined ? {} : { createdAt }) }),
+        now: this.#options.now(),
+        assertHeld,
+      }),
+    );
     if (report.repaired) this.#emitChange(id, 'changed');
     return report;
   }

@@ -63,6 +63,8 @@ export interface RepairPlan {
   /** A fresh header for the session, used when line 1 is unusable; gets the first entry's `ts` when known. */
   readonly header: (createdAt: string | undefined) => Header;
   readonly now: number;
+  /** Called right before the rename that replaces the file; throws if the rewrite lock was lost. */
+  readonly assertHeld?: () => void;
 }
 
 const CHUNK = 256 * 1024;
@@ -303,6 +305,7 @@ export async function repairSession(plan: RepairPlan): Promise<RepairReport> {
     if (!temp.opened) return report(false, position);
     temp.sync();
     recovery.sync();
+    plan.assertHeld?.();
     try {
       fs.renameSync(temp.file, file);
     } catch (err) {
