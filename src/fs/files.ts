@@ -66,6 +66,28 @@ export async function openForRead(file: string): Promise<{ fd: number; stat: fs.
   }
 }
 
+/**
+ * Synchronous twin of {@link openForRead}, for the few small reads of a tail: open, fstat, a
+ * pread or two and close take microseconds on the page cache, while a thread-pool round trip
+ * each cost as much as the parsing on a loaded machine (docs/performance.md).
+ */
+export function openForReadSync(file: string): { fd: number; stat: fs.Stats } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    throw openError('open', file, err);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    assertRegular(file, stat);
+    return { fd, stat };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
 /** Closes an fd, ignoring errors: used on paths that already carry the interesting error. */
 export async function closeQuietly(fd: number): Promise<void> {
   await close(fd).catch(() => undefined);

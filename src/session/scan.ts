@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { LineSplitter, type RawLine } from '../format/lines.js';
 import { ioError } from '../errors.js';
-import { closeQuietly, openForRead } from '../fs/files.js';
+import { closeQuietly, openForRead, openForReadSync } from '../fs/files.js';
 
 const read = promisify(fs.read);
 
@@ -105,7 +105,8 @@ export async function* scanForwardChunks(file: string, options: ForwardOptions):
  * without their bytes.
  */
 export async function* scanBackward(file: string, maxLineBytes: number): AsyncGenerator<ScannedLine> {
-  const { fd, stat } = await openForRead(file);
+  // Synchronous syscalls: a tail is a few 64 KiB preads of a file that was usually just written.
+  const { fd, stat } = openForReadSync(file);
   try {
     let position = stat.size;
     // Pieces of the line being assembled, last piece first; they end at `lineEnd`.
@@ -141,7 +142,7 @@ export async function* scanBackward(file: string, maxLineBytes: number): AsyncGe
       position -= size;
       let bytesRead: number;
       try {
-        ({ bytesRead } = await read(fd, buffer, 0, size, position));
+        bytesRead = fs.readSync(fd, buffer, 0, size, position);
       } catch (err) {
         throw ioError('read', file, err);
       }
@@ -163,7 +164,15 @@ export async function* scanBackward(file: string, maxLineBytes: number): AsyncGe
     if (lineEnd > 0 || pieceBytes > 0) yield take(0);
     else yield stat.size === 0 ? EMPTY_FIRST_LINE : { ...EMPTY_FIRST_LINE, torn: false };
   } finally {
-    await closeQuietly(fd);
+    closeSyncQuietly(fd);
+  }
+}
+
+function closeSyncQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing was written through this fd: a failed close loses nothing.
   }
 }
 
