@@ -325,7 +325,10 @@ export class SessionIndex {
 
   /** Makes the in-memory index true to the folder before a listing. */
   async #fresh(): Promise<void> {
+    const first = this.#baseline === undefined;
     await this.start();
+    // The first call has just compared the whole folder: no second pass.
+    if (first) return;
     if (this.#watcher?.active === true) {
       // Live: only this process's own recent writes may not have been folded yet.
       await Promise.all([...this.#local.keys()].map((id) => this.refresh(id)));
@@ -443,7 +446,16 @@ export class SessionIndex {
     this.#watcher = watcher;
     watcher.start();
     this.#interval = setInterval(() => {
-      watcher.start(); // re-arms a watch that failed
+      const st = fs.statSync(dir, { throwIfNoEntry: false });
+      const identity = this.#identity;
+      if (st !== undefined && identity !== undefined && (st.ino !== identity.ino || st.dev !== identity.dev)) {
+        // The folder was replaced (moved away and recreated): the watch still follows the old one.
+        this.#identity = { dev: st.dev, ino: st.ino, schema: identity.schema };
+        this.#unsaved = true;
+        watcher.restart();
+      } else {
+        watcher.start(); // re-arms a watch that failed
+      }
       this.#background();
     }, options.reconcileIntervalMs);
     this.#interval.unref();

@@ -65,6 +65,12 @@ export class DirWatcher {
     this.#watcher = watcher;
   }
 
+  /** Watches again from scratch: the folder at the path was replaced (its old inode is what a watch follows). */
+  restart(): void {
+    this.#stopWatch();
+    this.start();
+  }
+
   /** Stops watching and drops pending hints. */
   close(): void {
     this.#closed = true;
