@@ -24,11 +24,15 @@ export interface ListFilter {
 /** Options of `list()`. */
 export interface ListOptions {
   /**
-   * Sessions per page.
-   * @default 50 (at most 1000)
+   * Sessions per page: an integer >= 1; a value above 1000 (`MAX_LIMIT`) is lowered to 1000.
+   * @default 50
    */
   readonly limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; stable while sessions are created or updated. */
+  /**
+   * The `nextCursor` of the previous page, unchanged, with the same `sort` and `order`. Opaque and
+   * keyset based (sort key + id): sessions whose sort key does not change are returned exactly once
+   * while others are created, updated or deleted (docs/listing.md).
+   */
   readonly cursor?: string;
   /** @default 'updatedAt' */
   readonly sort?: 'updatedAt' | 'createdAt';

@@ -154,6 +154,8 @@ export class SessionIndex {
 
   /** This process wrote to (or created, or deleted) `id`; the store announces that change itself. */
   noteLocal(id: string): void {
+    // Before the first full pass nothing is announced, so there is nothing to tell apart.
+    if (!this.#announce) return;
     this.#local.set(id, (this.#local.get(id) ?? 0) + 1);
     // Live: fold it now, so the flag is consumed by this write and not by a later external one.
     if (this.#watcher !== undefined && this.#announce && !this.#closed) void this.#refreshQuietly(id);
