@@ -22,6 +22,7 @@ import { openStore } from 'sessionlog';
 import { generateTranscript } from '../test/helpers/transcripts.ts';
 import { describeMachine, load } from './lib/machine.mjs';
 import { renderReport, writeReport } from './lib/report.mjs';
+import { writeSessions } from './lib/sessions.mjs';
 import { median } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -44,6 +45,7 @@ const FULL = {
   flushWarmup: 20,
   flushIterations: 200,
   flushSmall: 100,
+  listSessions: 10_000,
 };
 const QUICK = {
   rounds: 1,
@@ -59,6 +61,7 @@ const QUICK = {
   flushWarmup: 1,
   flushIterations: 3,
   flushSmall: 20,
+  listSessions: 120,
 };
 
 function parseArgs(argv) {
@@ -115,6 +118,29 @@ function runCase(name, args) {
         return;
       }
       resolve(JSON.parse(last));
+    });
+  });
+}
+
+/** Runs a phase of bench/listing.mjs (another engineer's script; a fresh process per phase) and returns its JSON. */
+function runListingPhase(name, dir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(HERE, 'listing.mjs'), '--phase', name, dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`exit ${code}: ${stderr.slice(-500)}`);
+        resolve(JSON.parse(stdout.trim().split('\n').at(-1)));
+      } catch (err) {
+        reject(new Error(`bench/listing.mjs --phase ${name} failed: ${err.message}`));
+      }
     });
   });
 }
@@ -212,16 +238,43 @@ try {
   const mainBytes = fs.statSync(path.join(readDir, 'main.jsonl')).size;
   log(`fixtures: ${messages.length} messages (${(fixtureBytes / 1e6).toFixed(1)} MB), big session ${(bigBytes / 1e6).toFixed(1)} MB`);
 
+  // The listing rows: sessions in bench/listing.mjs's shape, indexed once by its `rebuild` phase.
+  const listDir = path.join(root, 'listing');
+  let listing = { ok: false, reason: 'bench/listing.mjs is not there: see docs/listing.md' };
+  if (fs.existsSync(path.join(HERE, 'listing.mjs'))) {
+    writeSessions(listDir, sizes.listSessions);
+    try {
+      await runListingPhase('rebuild', listDir);
+      listing = { ok: true };
+    } catch (err) {
+      listing = { ok: false, reason: err.message.split('\n')[0] };
+      log(`listing rows skipped: ${listing.reason}`);
+    }
+  }
+
   const peers = peerAvailability();
   for (const [name, state] of Object.entries(peers)) if (!state.ok) log(`peer ${name} skipped: ${state.reason}`);
 
   // ---- the cases ----
-  const writeMethods = ['floor', 'store', 'floor-durable', 'store-durable', 'floor-many', 'store-many', 'appendFileSync', 'seed-rewrite', 'write-file-atomic'];
+  const writeMethods = [
+    'floor',
+    'store',
+    'floor+stamps',
+    'floor+validation',
+    'floor+async',
+    'floor-durable',
+    'store-durable',
+    'floor-many',
+    'store-many',
+    'appendFileSync',
+    'seed-rewrite',
+    'write-file-atomic',
+  ];
   if (peers['better-sqlite3'].ok) writeMethods.push('better-sqlite3');
   if (peers['sonic-boom'].ok) writeMethods.push('sonic-boom');
   const capped = new Set(['seed-rewrite', 'write-file-atomic']);
 
-  const results = { write: {}, read: [], tail: [], flush: [], stream: [] };
+  const results = { write: {}, read: [], tail: [], flush: [], stream: [], list: { floor: [], warm: [], watch: [] } };
   for (const method of writeMethods) results.write[method] = [];
 
   const jobs = [
@@ -282,6 +335,13 @@ try {
     },
     { label: 'stream', run: async () => results.stream.push(await runCase('stream', { dir: readDir, id: 'big' })) },
   ];
+  if (listing.ok) {
+    jobs.push(
+      { label: 'list-floor', run: async () => results.list.floor.push(await runCase('index-parse', { dir: listDir })) },
+      { label: 'list-warm', run: async () => results.list.warm.push(await runListingPhase('warm', listDir)) },
+      { label: 'list-watch', run: async () => results.list.watch.push(await runListingPhase('watch', listDir)) },
+    );
+  }
 
   if (cli.only !== undefined) {
     const known = new Set(jobs.map((job) => job.label));
@@ -309,6 +369,7 @@ try {
       }
     }
     for (const r of results.stream) log(`stream: +${(r.growth / 2 ** 20).toFixed(1)} MiB RSS, ${r.ms.toFixed(0)} ms`);
+    for (const [phase, runs] of Object.entries(results.list)) for (const r of runs) log(`list ${phase}: ${JSON.stringify(r)}`);
   } else {
     const machine = describeMachine(root);
     const report = renderReport({
@@ -326,7 +387,7 @@ try {
         loadBefore,
         loadAfter: load(),
         commit: gitDescribe(),
-        listing: fs.existsSync(path.join(HERE, 'listing.mjs')),
+        listing,
         search: fs.existsSync(path.join(HERE, 'search.mjs')),
       },
       fixtureMessages: messages,

@@ -11,7 +11,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import writeFileAtomic from 'write-file-atomic';
-import { openStore } from 'sessionlog';
+import { openStore, uuidv7 } from 'sessionlog';
+// Internal: the store's own entry validator, for the cost ladder below.
+import { makeValidator } from '../../dist/format/validate.js';
 import { args, headerLine, loadMessages, profiled, report, settle } from '../lib/child.mjs';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND } = fs.constants;
@@ -83,6 +85,35 @@ async function storeDurable() {
   }
   await s.close();
   return {};
+}
+
+/**
+ * The cost ladder: the write floor plus, one at a time, what `append` does besides writing —
+ * stamps (`type`, a UUIDv7 `id`, an ISO `ts`, copied into a new object), the built-in schema's
+ * validation, and an awaited async call per message. Same writes as the floor (one per 20).
+ */
+function ladder(step) {
+  const validate = makeValidator(undefined);
+  const stamp = (message) => ({ type: 'message', id: uuidv7(), ts: new Date().toISOString(), ...message });
+  const line = (message) => {
+    if (step === 'stamps') return `${JSON.stringify(stamp(message))}\n`;
+    const stamped = stamp(message);
+    if (!validate(stamped).ok) throw new Error('invalid fixture message');
+    return `${JSON.stringify(stamped)}\n`;
+  };
+  const asyncLine = async (message) => line(message);
+  return async () => {
+    const fd = openNew(file);
+    fs.writeSync(fd, headerLine('bench'));
+    for (let i = 0; i < messages.length; i += FLOOR_BATCH) {
+      let text = '';
+      const end = Math.min(i + FLOOR_BATCH, messages.length);
+      for (let j = i; j < end; j++) text += step === 'async' ? await asyncLine(messages[j]) : line(messages[j]);
+      fs.writeSync(fd, text);
+    }
+    fs.closeSync(fd);
+    return {};
+  };
 }
 
 /** pi's `_persist`: appendFileSync per message. */
@@ -211,6 +242,9 @@ async function storeMany() {
 const METHODS = {
   floor: () => floor(FLOOR_BATCH, false),
   'floor-durable': () => floor(STORE_BATCH, true),
+  'floor+stamps': ladder('stamps'),
+  'floor+validation': ladder('validation'),
+  'floor+async': ladder('async'),
   store,
   'store-durable': storeDurable,
   appendFileSync: appendFileSyncPerMessage,

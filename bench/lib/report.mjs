@@ -17,9 +17,9 @@ export const ROWS = [
   { id: 'stream', figure: '`stream(id)` of {bigMb}: RSS growth', target: '≤ 64 MB' },
   { id: 'tail', figure: '`read(id, { tail: {tail} })` on {bigMb}', target: '≤ 1.5× the known-offset floor' },
   { id: 'compaction', figure: '`read(id, { fromCompaction: true })` on {bigMb} ({compaction} entries)', target: '≤ 1.5× the known-offset floor' },
-  { id: 'list-open', figure: '`openStore` + first page of 50, 10,000 sessions, valid index', target: '≤ 1.5× parsing the index file', delegated: 'listing' },
+  { id: 'list-open', figure: '`openStore` + first page of 50, {listSessions} sessions, valid index', target: '≤ 1.5× reading + parsing the index file', delegated: 'listing' },
   { id: 'list-next', figure: 'next page once open', target: '≤ 1 ms', delegated: 'listing' },
-  { id: 'list-watch', figure: '`openStore` with `watch: true` on 10,000 sessions', target: '≤ 1.5× without watch', delegated: 'listing' },
+  { id: 'list-watch', figure: '`openStore` with `watch: true` on {listSessions} sessions, + first page', target: '≤ 1.5× without watch', delegated: 'listing' },
   { id: 'concurrent', figure: '{sessions} sessions × {perSession} messages appended concurrently, then close', target: '≤ 1.3× the write floor for the same bytes' },
   { id: 'search', figure: 'CLI `search` for a rare string over 1 GB of sessions', target: '≤ 2× `grep -r -F -l`', delegated: 'search' },
 ];
@@ -45,6 +45,26 @@ function ratioRow(row, pair, limit, floorName) {
     floor: pair.floor === undefined ? '–' : `${floorName} ${spread(pair.floor, ms)}`,
     ratio: spread(pair.ratio, ratio),
     pass,
+  };
+}
+
+/** The listing rows, from the phases of bench/listing.mjs (see docs/listing.md) against the index-parse floor. */
+function listingRow(row, list, listing) {
+  if (!listing.ok || list.warm.length === 0) {
+    return { ...row, measured: `measured in docs/listing.md (${listing.reason ?? 'not run'})`, floor: '–', ratio: '–', pass: undefined };
+  }
+  const first = list.warm.map((r) => r.firstPage);
+  if (row.id === 'list-open') return ratioRow(row, paired(first, list.floor.map((r) => r.ms)), 1.5, `index file (${mb(list.floor[0].bytes)})`);
+  if (row.id === 'list-next') {
+    const next = summarize(list.warm.map((r) => r.nextPage));
+    return { ...row, measured: spread(next, ms), floor: '–', ratio: '–', pass: next.median <= 1 };
+  }
+  const watched = ratioRow(row, paired(list.watch.map((r) => r.firstPage), first), 1.5, 'without watch');
+  const watches = summarize(list.watch.map((r) => r.watches));
+  const rss = (runs) => spread(summarize(runs.map((r) => r.rss / 1e6)), (v) => v.toFixed(0));
+  return {
+    ...watched,
+    measured: `${watched.measured}; ${watches.median} inotify watch(es), RSS ${rss(list.watch)} MB (without: ${rss(list.warm)} MB)`,
   };
 }
 
@@ -91,6 +111,7 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
     compaction: sizes.compactionFromEnd,
     sessions: sizes.sessions.toLocaleString('en-US'),
     perSession: Math.ceil(sizes.messages / sizes.sessions),
+    listSessions: sizes.listSessions.toLocaleString('en-US'),
   };
   const fill = (text) => text.replace(/\{(\w+)\}/g, (_, key) => String(vars[key]));
 
@@ -131,18 +152,20 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
       case 'concurrent':
         rows.push(ratioRow(base, paired(msOf(w['store-many']), msOf(w['floor-many'])), 1.3, 'floor'));
         break;
-      default: {
-        const script = row.delegated === 'listing' ? 'bench/listing.mjs' : 'bench/search.mjs';
-        const doc = row.delegated === 'listing' ? 'docs/listing.md' : 'its own doc';
-        const exists = row.delegated === 'listing' ? facts.listing : facts.search;
+      case 'list-open':
+      case 'list-next':
+      case 'list-watch':
+        rows.push(listingRow(base, results.list, facts.listing));
+        break;
+      default:
+        // The CLI search row belongs to bench/search.mjs (grep on the same folder) and docs/cli.md.
         rows.push({
           ...base,
-          measured: exists ? `see \`node ${script}\`` : `measured in ${doc}`,
+          measured: facts.search ? 'measured by `node bench/search.mjs`: see docs/cli.md' : 'measured in docs/cli.md',
           floor: '–',
           ratio: '–',
           pass: undefined,
         });
-      }
     }
   }
 
@@ -201,6 +224,24 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
     ]);
   }
 
+  // Where the time of row 1 goes: the floor plus one of append's duties at a time.
+  const ladderRows = [];
+  const perMessage = (name) => summarize(msOf(w[name]).map((v) => (v * 1000) / sizes.messages));
+  let previous;
+  for (const [name, label] of [
+    ['floor', 'write floor: stringify, one write per 20'],
+    ['floor+stamps', '+ stamps: a copy with `type`, a UUIDv7 `id`, an ISO `ts`'],
+    ['floor+validation', '+ validation with the built-in schema (compiled zod)'],
+    ['floor+async', '+ an awaited async call per message'],
+    ['store', '`store.append()` (also: buffering, the recent-lines window, flush bookkeeping), then close'],
+  ]) {
+    if (w[name] === undefined || w[name].length === 0) continue;
+    const now = perMessage(name);
+    const step = previous === undefined ? '–' : `${now.median - previous >= 0 ? '+' : ''}${(now.median - previous).toFixed(2)}`;
+    ladderRows.push([label, spread(now, (v) => v.toFixed(2)), step, spread(paired(msOf(w[name]), floorMs).ratio, ratio)]);
+    previous = now.median;
+  }
+
   const missed = rows.filter((row) => row.pass === false).map((row) => row.id);
   const verdict = (pass) => (pass === undefined ? '–' : pass ? 'pass' : '**miss**');
   const lines = [];
@@ -217,6 +258,11 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
   rows.forEach((row, i) => {
     lines.push(`| ${i + 1} | ${row.figure} | ${row.measured} | ${row.floor} | ${row.ratio} | ${row.target} | ${verdict(row.pass)} |`);
   });
+  if (ladderRows.length > 0) {
+    lines.push('', '### Where the time of row 1 goes (µs per message, same rounds)', '');
+    lines.push('| step | µs/message: median (min–max) | step | × write floor |', '|---|---|---|---|');
+    for (const ladderRow of ladderRows) lines.push(`| ${ladderRow.join(' | ')} |`);
+  }
   lines.push('', '### Peers: appending the same messages, as a ratio to the write floor of the same round', '');
   lines.push('| method | time: median (min–max) | × write floor | notes |', '|---|---|---|---|');
   for (const peerRow of peerRows) lines.push(`| ${peerRow.join(' | ')} |`);
