@@ -4,8 +4,11 @@
  *
  * - `exit` covers a natural end, `process.exit()` and an uncaught exception: only synchronous
  *   work runs there, so stores flush with synchronous writes.
- * - SIGINT / SIGTERM / SIGHUP: Node's default is to die without `exit`. We flush, and when no
- *   other listener wants the signal, re-raise it so the process dies of it as it would have.
+ * - SIGINT / SIGTERM / SIGHUP: Node's default is to die without `exit`. Our listener goes first
+ *   (prepended), flushes, and steps aside. If no other listener wants the signal, it re-raises it
+ *   so the process dies of it as it would have. If others listen, they decide — and signal-exit
+ *   (used by proper-lockfile and write-file-atomic) re-raises by itself once it is the only
+ *   listener left, which it sees because ours is already gone when it runs in the same emit.
  */
 type Flusher = () => void;
 
@@ -26,16 +29,22 @@ function flushAll(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   flushAll();
-  if (process.listenerCount(signal) === 1) {
+  process.off(signal, onSignal);
+  if (process.listenerCount(signal) === 0) {
     uninstall();
     process.kill(process.pid, signal);
+    return;
   }
+  // Another listener keeps the process alive: listen again for the next signal.
+  setImmediate(() => {
+    if (installed && process.listeners(signal).every((listener) => listener !== onSignal)) process.prependListener(signal, onSignal);
+  });
 }
 
 function install(): void {
   installed = true;
   process.on('exit', flushAll);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of SIGNALS) process.prependListener(signal, onSignal);
 }
 
 function uninstall(): void {

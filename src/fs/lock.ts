@@ -10,9 +10,19 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
+import type lockfileModule from 'proper-lockfile';
 import { errnoOf, ioError, SessionStoreError } from '../errors.js';
 import { DIR_MODE } from './files.js';
+
+/**
+ * Loaded on first use, not at import: proper-lockfile installs signal-exit's process listeners
+ * when it loads, and an agent that never repairs should not carry them.
+ */
+let loaded: Promise<typeof lockfileModule> | undefined;
+function loadLockfile(): Promise<typeof lockfileModule> {
+  loaded ??= import('proper-lockfile').then((module) => module.default);
+  return loaded;
+}
 
 /** A lock older than this without a refresh belongs to a dead process. Same value in every process. */
 const STALE_MS = 20_000;
@@ -37,6 +47,7 @@ export function lockPathFor(file: string): string {
 export async function withRewriteLock<T>(file: string, task: (assertHeld: () => void) => Promise<T>): Promise<T> {
   let lost: Error | undefined;
   let release: () => Promise<void>;
+  const lockfile = await loadLockfile();
   try {
     release = await lockfile.lock(file, {
       lockfilePath: lockPathFor(file),

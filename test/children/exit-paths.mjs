@@ -2,7 +2,14 @@
 // exit hooks write the buffer. Prints "ready" once the entries are buffered.
 import { openStore } from 'sessionlog';
 
-const [dir, id, mode, umask] = process.argv.slice(2);
+const [dir, id, mode, umask, libraries] = process.argv.slice(2);
+if (libraries === 'signal-exit') {
+  // Libraries that install signal-exit's listeners: proper-lockfile (v3, at load) and
+  // write-file-atomic (v4, on its first write). The store must still flush and the process still
+  // die of the signal.
+  await import('proper-lockfile');
+  await (await import('write-file-atomic')).default(`${dir}/.probe`, 'x');
+}
 if (umask !== undefined) process.umask(Number.parseInt(umask, 8));
 const store = await openStore({ dir, flush: { maxEntries: 1000, maxBytes: 1 << 30, intervalMs: 3_600_000 } });
 if (mode === 'create') await store.create({ id });

@@ -56,6 +56,17 @@ describe('exit paths write the buffer (real child processes)', () => {
     figure(`K1 ${signal}`, 'buffered entries written 3/3, process still ended by the signal');
   });
 
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s with signal-exit (v3 and v4) listening too: flushed, and the process still dies of it', async (signal) => {
+    const dir = tempDir();
+    const file = await sessionIn(dir);
+    const child = startChild('exit-paths.mjs', [dir, 's', 'wait', '022', 'signal-exit']);
+    await child.line(/^ready$/);
+    child.process.kill(signal);
+    const result = await child.done;
+    expect(result.signal).toBe(signal);
+    expect(idsOnDisk(file)).toHaveLength(3);
+  });
+
   it('leaves a signal to the application when it handles it itself', async () => {
     const dir = tempDir();
     const file = await sessionIn(dir);
