@@ -1,6 +1,7 @@
 /** Entry validators: the built-in schema, or a caller's zod schema. */
 import type { z } from 'zod';
 import { describeIssues } from './codec.js';
+import { isPlainMessage } from './fast-check.js';
 import type { EntryValidator } from './records.js';
 import { parseBuiltinEntry } from './schema.js';
 
@@ -8,6 +9,7 @@ import { parseBuiltinEntry } from './schema.js';
 // no copy per line, and keys zod mishandles survive (it drops an own "__proto__"
 // key, and its compiled parser even re-parents the result object).
 const builtin: EntryValidator<unknown> = (value) => {
+  if (isPlainMessage(value)) return { ok: true, value };
   const result = parseBuiltinEntry(value);
   return result.success ? { ok: true, value } : { ok: false, message: describeIssues(result.error.issues) };
 };
