@@ -196,6 +196,8 @@ function lineOffsets(file) {
 }
 
 function gitDescribe() {
+  // A run from an exported snapshot (no .git) names its commit here.
+  if (process.env['BENCH_COMMIT'] !== undefined) return process.env['BENCH_COMMIT'];
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
