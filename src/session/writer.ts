@@ -131,12 +131,14 @@ export class SessionWriter {
   }
 
   /**
-   * Resolves when the buffer is back under `maxBufferedBytes` (backpressure for fast producers).
+   * Resolves when the buffer is back under `maxBufferedBytes` (backpressure for fast producers);
+   * undefined when it is under already, so the common append allocates no promise here.
    * Never rejects: the entries are already buffered, and a failed flush stays sticky for the next
    * append / flush to report, so a caller never retries (and duplicates) entries that were kept.
    */
-  async waitForRoom(): Promise<void> {
-    if (this.#bytes > this.#options.maxBufferedBytes) await this.flush(this.#options.durable).catch(() => undefined);
+  waitForRoom(): Promise<void> | undefined {
+    if (this.#bytes <= this.#options.maxBufferedBytes) return undefined;
+    return this.flush(this.#options.durable).catch(() => undefined);
   }
 
   /**
