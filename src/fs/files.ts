@@ -66,11 +66,7 @@ export async function openForRead(file: string): Promise<{ fd: number; stat: fs.
   }
 }
 
-/**
- * Synchronous twin of {@link openForRead}, for the few small reads of a tail: open, fstat, a
- * pread or two and close take microseconds on the page cache, while a thread-pool round trip
- * each cost as much as the parsing on a loaded machine (docs/performance.md).
- */
+/** Synchronous twin of {@link openForRead}, for the few small reads of a tail. */
 export function openForReadSync(file: string): { fd: number; stat: fs.Stats } {
   let fd: number;
   try {

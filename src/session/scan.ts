@@ -105,7 +105,11 @@ export async function* scanForwardChunks(file: string, options: ForwardOptions):
  * without their bytes.
  */
 export async function* scanBackward(file: string, maxLineBytes: number): AsyncGenerator<ScannedLine> {
-  // Synchronous syscalls: a tail is a few 64 KiB preads of a file that was usually just written.
+  // Synchronous syscalls: a tail is a few 64 KiB preads of a file that was usually just written,
+  // and each thread-pool round trip cost as much as parsing the lines on a loaded machine
+  // (docs/performance.md). One event-loop turn first, so a loop polling a tail cannot starve
+  // timers, signals and I/O.
+  await new Promise((resolve) => setImmediate(resolve));
   const { fd, stat } = openForReadSync(file);
   try {
     let position = stat.size;

@@ -149,7 +149,9 @@ export class SessionWriter {
     const task = durable ? () => this.#options.schedule(() => this.#flushNow(true)) : () => this.#flushNow(false);
     const run = this.#chain.then(task);
     this.#chain = run.catch(() => undefined);
-    return run;
+    // A buffered flush is synchronous work: its caller hears back after an event-loop turn, so a
+    // loop of awaited flushes cannot starve timers, signals and I/O. The next flush does not wait for it.
+    return run.then(nextTurn, (err: unknown) => nextTurn().then(() => Promise.reject(err)));
   }
 
   /**
@@ -374,6 +376,10 @@ function endsWithNewline(fd: number, size: number): boolean {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function closeSyncQuietly(fd: number): void {
   try {
