@@ -3,7 +3,8 @@
  * crash-safe appends, tolerant reads.
  * @packageDocumentation
  */
-export { openStore, SessionStore, StoreEvents } from './store.js';
+export { openStore, SessionStore } from './store.js';
+export { StoreEvents } from './store-types.js';
 export type {
   AppendInput,
   ChangeEvent,
@@ -13,7 +14,7 @@ export type {
   StoredEntry,
   StreamOptions,
   WarningEvent,
-} from './store.js';
+} from './store-types.js';
 export { SessionStoreError, ErrorCodes } from './errors.js';
 export type { ErrorCode, SessionStoreErrorOptions } from './errors.js';
 export { DEFAULTS, DEFAULT_RECONCILE_MS } from './options.js';

@@ -13,7 +13,10 @@ import { promisify } from 'node:util';
 import { decodeLine, type ProblemKind } from './format/codec.js';
 import { classifyLine, type EntryValidator } from './format/records.js';
 import { HEADER_TYPE } from './format/schema.js';
-import { ioError } from './errors.js';
+import { errnoOf, ioError, SessionStoreError } from './errors.js';
+import { sessionPath } from './fs/paths.js';
+import { assertValidId } from './ids.js';
+import { sessionIds } from './session/resolve.js';
 import { closeQuietly, openForRead } from './fs/files.js';
 import { makeMatcher, type Matcher, snippetOf, searchableText } from './search-text.js';
 
@@ -313,4 +316,26 @@ export async function* searchTargets(
     filesDone++;
     progress();
   }
+}
+
+/**
+ * The files to search: the named sessions in the order given, or every session in the folder,
+ * most recently modified first (a vanished file is skipped unless it was named).
+ * @throws ERR_INVALID_ID, ERR_SESSION_NOT_FOUND (a named session), ERR_IO
+ */
+export async function collectTargets(dir: string, named: readonly string[] | undefined): Promise<SearchTarget[]> {
+  const ids = named ?? (await sessionIds(dir));
+  const targets: (SearchTarget & { mtimeMs: number })[] = [];
+  for (const id of ids) {
+    assertValidId(id);
+    const file = sessionPath(dir, id);
+    const st = await fs.promises.stat(file).catch((err: unknown) => {
+      if (errnoOf(err) === 'ENOENT' && named === undefined) return undefined;
+      if (errnoOf(err) === 'ENOENT') throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session file at ${file}.`, { path: file, cause: err });
+      throw ioError('stat', file, err);
+    });
+    if (st !== undefined) targets.push({ id, file, bytes: st.size, mtimeMs: st.mtimeMs });
+  }
+  if (named === undefined) targets.sort((a, b) => b.mtimeMs - a.mtimeMs || a.id.localeCompare(b.id));
+  return targets;
 }

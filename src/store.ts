@@ -8,12 +8,10 @@ import PQueue from 'p-queue';
 import type { z } from 'zod';
 import { errnoOf, ioError, SessionStoreError } from './errors.js';
 import { onProcessExit } from './exit-hooks.js';
-import { encodeLine, type Problem } from './format/codec.js';
+import { encodeLine } from './format/codec.js';
 import type { EntryValidator } from './format/records.js';
-import { readHeader } from './format/migrate.js';
-import { FORMAT_VERSION, HEADER_TYPE, type EntryInput, type EntrySchema, type Header, UPDATE_TYPE } from './format/schema.js';
+import type { EntrySchema, Header } from './format/schema.js';
 import { makeValidator } from './format/validate.js';
-import { decodeLine } from './format/codec.js';
 import { createExclusive, ensureDir } from './fs/files.js';
 import { withRewriteLock } from './fs/lock.js';
 import { sessionPath } from './fs/paths.js';
@@ -22,89 +20,33 @@ import { resolveOptions, type ResolvedOptions, type StoreOptions } from './optio
 import { forkSession } from './session/fork.js';
 import { prepareEntries } from './session/prepare.js';
 import { readLines, readSession, type ReadOptions, type ReadResult } from './session/reader.js';
-import { readFirstLine } from './session/scan.js';
+import { writableHeaderLine } from './session/header-line.js';
+import { buildHeader, buildUpdate } from './session/records.js';
 import { type SessionInfo, SessionSummary } from './session/summary.js';
 import { SessionWriter } from './session/writer.js';
 import { SessionIndex, schemaTag } from './index/session-index.js';
 import type { ListFilter, ListOptions, ListPage } from './list-options.js';
 import { checkStore, type CheckOptions, type CheckReport } from './doctor.js';
-import { makeMatcher, type SearchHit, type SearchOptions, type SearchTarget, searchTargets } from './search.js';
+import { collectTargets, makeMatcher, type SearchHit, type SearchOptions, searchTargets } from './search.js';
 import { type FollowOptions, followSession } from './session/follow.js';
 import { repairSession, type RepairReport } from './session/repair.js';
 import { matchPrefix, sessionIds } from './session/resolve.js';
 import { moveToTrash } from './session/trash.js';
 import type { ReaderContext } from './session/reader.js';
-
-/** An entry as stored: the schema's output plus the stamps the store guarantees. */
-export type StoredEntry<T> = T & { readonly type: string; readonly id: string; readonly ts: string };
-
-type Distribute<T> = T extends unknown ? Omit<T, 'id' | 'ts'> & { id?: string; ts?: string } : never;
-
-/** What `append` accepts for a schema `S`: the schema's input, with `id` and `ts` optional. */
-export type AppendInput<S extends z.ZodType> = S extends typeof EntrySchema ? EntryInput : Distribute<z.input<S>>;
-
-/** What `create` accepts. */
-export interface CreateInit {
-  /** The session id; generated (a UUIDv7, sortable by creation) when absent. */
-  readonly id?: string;
-  readonly title?: string | undefined;
-  readonly model?: string | undefined;
-  readonly cwd?: string | undefined;
-  readonly metadata?: Record<string, unknown>;
-}
-
-/** What `update` accepts: `title` / `model` / `cwd` replace (null clears); `metadata` merges (a null value removes the key). */
-export interface SessionPatch {
-  readonly title?: string | null;
-  readonly model?: string | null;
-  readonly cwd?: string | null;
-  readonly metadata?: Record<string, unknown>;
-}
-
-/** Options of `fork`. */
-export interface ForkOptions {
-  /** Copy entries up to and including the entry with this id (default: all). */
-  readonly at?: string;
-  /** Title of the fork (default: the parent's). */
-  readonly title?: string;
-  /** Id of the fork (default: generated). */
-  readonly id?: string;
-}
-
-/** Options of `stream`. */
-export interface StreamOptions {
-  /** Called for each line that is skipped (position and kind, never content). */
-  readonly onProblem?: (problem: Problem) => void;
-}
-
-/** A `change` event. */
-export interface ChangeEvent {
-  readonly id: string;
-  readonly kind: 'created' | 'changed' | 'deleted';
-  readonly source: 'local' | 'external';
-}
-
-/** A `warning` event: something unusual was handled, nothing was lost. */
-export interface WarningEvent {
-  readonly code: string;
-  readonly message: string;
-  readonly id?: string;
-}
-
-/** Names of the events a store emits. */
-export const StoreEvents = {
-  /** {@link ChangeEvent}: a session was created, written to, or deleted. */
-  CHANGE: 'change',
-  /** {@link WarningEvent}. Without a listener, each code is reported once through `process.emitWarning`. */
-  WARNING: 'warning',
-  /** `(error: SessionStoreError, id: string)`: a background flush failed; the entries stay buffered. */
-  WRITE_ERROR: 'writeError',
-} as const;
+import {
+  type AppendInput,
+  type ChangeEvent,
+  type CreateInit,
+  type ForkOptions,
+  type SessionPatch,
+  StoreEvents,
+  type StoredEntry,
+  type StreamOptions,
+  type WarningEvent,
+} from './store-types.js';
 
 /** Cap on fds held across an fsync at once (durable flushes of many sessions). */
 const FSYNC_CONCURRENCY = 16;
-/** The header line is read with this cap; a header is a few hundred bytes. */
-const MAX_HEADER_BYTES = 1024 * 1024;
 
 const warnedCodes = new Set<string>();
 /** Starts a store's index (set in the class's static block, which may touch the private field). */
@@ -226,7 +168,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   async update(id: string, patch: SessionPatch): Promise<SessionInfo> {
     this.#assertOpen();
     assertValidId(id);
-    const record = this.#updateRecord(patch);
+    const record = buildUpdate(patch, uuidv7(this.#options.now()), new Date(this.#options.now()).toISOString());
     const writer = await this.#writer(id);
     if (writer.error !== undefined) throw writer.error;
     const line = encodeLine(record);
@@ -400,20 +342,8 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     if (regexError !== undefined) {
       throw new SessionStoreError('ERR_INVALID_OPTION', `Invalid regular expression: ${(regexError as Error).message}.`, { cause: regexError });
     }
-    await Promise.allSettled([...this.#writers.values()].map((writer) => writer.flush(false)));
-    const ids = options.sessions ?? (await sessionIds(this.dir));
-    const targets: (SearchTarget & { mtimeMs: number })[] = [];
-    for (const id of ids) {
-      assertValidId(id);
-      const file = sessionPath(this.dir, id);
-      const st = await fs.promises.stat(file).catch((err: unknown) => {
-        if (errnoOf(err) === 'ENOENT' && options.sessions === undefined) return undefined;
-        if (errnoOf(err) === 'ENOENT') throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session file at ${file}.`, { path: file, cause: err });
-        throw ioError('stat', file, err);
-      });
-      if (st !== undefined) targets.push({ id, file, bytes: st.size, mtimeMs: st.mtimeMs });
-    }
-    if (options.sessions === undefined) targets.sort((a, b) => b.mtimeMs - a.mtimeMs || a.id.localeCompare(b.id));
+    await this.#settleAll();
+    const targets = await collectTargets(this.dir, options.sessions);
     yield* searchTargets(targets, query, options, {
       validate: this.#validate as EntryValidator<unknown>,
       maxLineBytes: this.#options.maxEntryBytes,
@@ -429,7 +359,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
    */
   async check(options: CheckOptions = {}): Promise<CheckReport> {
     this.#assertOpen();
-    await Promise.allSettled([...this.#writers.values()].map((writer) => writer.flush(false)));
+    await this.#settleAll();
     return checkStore(this.dir, { reader: this.#readerContext() as ReaderContext<unknown>, now: this.#options.now(), indexSchema: this.#schemaTag }, options);
   }
 
@@ -512,40 +442,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   }
 
   #header(id: string, init: CreateInit): Header {
-    const header: Record<string, unknown> = {
-      type: HEADER_TYPE,
-      version: FORMAT_VERSION,
-      id,
-      createdAt: new Date(this.#options.now()).toISOString(),
-    };
-    for (const key of ['title', 'model', 'cwd'] as const) {
-      const value = init[key];
-      if (value === undefined) continue;
-      if (typeof value !== 'string') throw invalidField(key, 'a string', value);
-      header[key] = value;
-    }
-    if (init.metadata !== undefined) {
-      if (!isRecord(init.metadata)) throw invalidField('metadata', 'a plain object', init.metadata);
-      header['metadata'] = init.metadata;
-    }
-    return header as Header;
-  }
-
-  #updateRecord(patch: SessionPatch): Record<string, unknown> {
-    if (!isRecord(patch)) throw invalidField('patch', 'a plain object', patch);
-    const record: Record<string, unknown> = { type: UPDATE_TYPE, id: uuidv7(this.#options.now()), ts: new Date(this.#options.now()).toISOString() };
-    for (const key of Object.keys(patch)) {
-      const value = (patch as Record<string, unknown>)[key];
-      if (key === 'title' || key === 'model' || key === 'cwd') {
-        if (value !== null && typeof value !== 'string') throw invalidField(key, 'a string or null', value);
-      } else if (key === 'metadata') {
-        if (!isRecord(value)) throw invalidField(key, 'a plain object', value);
-      } else {
-        throw invalidField(key, 'one of title, model, cwd, metadata', value);
-      }
-      record[key] = value;
-    }
-    return record;
+    return buildHeader(id, init, new Date(this.#options.now()).toISOString());
   }
 
   /** The session's info from the index, which re-validates it against the file first. */
@@ -597,25 +494,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
 
   /** Reads the header once, refusing files of a newer format, and sets up the session's writer. */
   async #openWriter(id: string): Promise<SessionWriter> {
-    const file = sessionPath(this.dir, id);
-    const first = await readFirstLine(file, MAX_HEADER_BYTES);
-    let headerLine: string;
-    const decoded = first === undefined || first.torn ? undefined : decodeLine(first.bytes, true);
-    const result = decoded?.ok === true ? readHeader(decoded.value) : undefined;
-    if (result?.ok === true) {
-      if (result.newer) {
-        throw new SessionStoreError(
-          'ERR_UNSUPPORTED_VERSION',
-          `${file} was written by a newer sessionlog (format ${result.header.version}, this one writes ${FORMAT_VERSION}); it can be read, not written. Upgrade sessionlog.`,
-          { path: file },
-        );
-      }
-      headerLine = encodeLine(result.header);
-    } else {
-      // A damaged header does not stop appends (the file name is the identity); if the file is
-      // ever emptied, this header is written back in front of the new entries.
-      headerLine = encodeLine(this.#header(id, {}));
-    }
+    const headerLine = await writableHeaderLine(sessionPath(this.dir, id), () => this.#header(id, {}));
     const writer = this.#makeWriter(id, headerLine);
     this.#writers.set(id, writer);
     return writer;
@@ -661,14 +540,6 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     if (this.listenerCount(StoreEvents.WRITE_ERROR) > 0) this.emit(StoreEvents.WRITE_ERROR, error, id);
     else this.#warn({ code: error.code, message: error.message, id });
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function invalidField(name: string, expected: string, value: unknown): SessionStoreError {
-  return new SessionStoreError('ERR_INVALID_OPTION', `Expected \`${name}\` to be ${expected}, got ${typeof value}.`);
 }
 
 /**
