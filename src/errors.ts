@@ -22,8 +22,6 @@ export const ErrorCodes = {
   SESSION_EXISTS: 'ERR_SESSION_EXISTS',
   /** The session file is a symlink, hard link, FIFO, device or directory: refused, not followed. */
   UNSAFE_FILE: 'ERR_UNSAFE_FILE',
-  /** The session file's header is missing or unreadable, so the store will not append to it. */
-  BAD_HEADER: 'ERR_BAD_HEADER',
   /** The session was written by a newer sessionlog: it is read, never written. */
   UNSUPPORTED_VERSION: 'ERR_UNSUPPORTED_VERSION',
   /** The store (or a resource it owns) was closed. */
