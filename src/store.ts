@@ -18,7 +18,7 @@ import { sessionPath } from './fs/paths.js';
 import { assertValidId, uuidv7 } from './ids.js';
 import { resolveOptions, type ResolvedOptions, type StoreOptions } from './options.js';
 import { forkSession } from './session/fork.js';
-import { prepareEntries } from './session/prepare.js';
+import { type PrepareContext, prepareEntries } from './session/prepare.js';
 import { readLines, readSession, type ReadOptions, type ReadResult } from './session/reader.js';
 import { writableHeaderLine } from './session/header-line.js';
 import { buildHeader, buildUpdate } from './session/records.js';
@@ -61,6 +61,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
   readonly dir: string;
   readonly #options: ResolvedOptions;
   readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
+  readonly #prepareContext: PrepareContext<StoredEntry<z.output<S>>>;
   readonly #writers = new Map<string, SessionWriter>();
   readonly #opening = new Map<string, Promise<SessionWriter>>();
   readonly #fsyncQueue = new PQueue({ concurrency: FSYNC_CONCURRENCY });
@@ -81,6 +82,12 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     this.dir = options.dir;
     this.#options = options;
     this.#validate = makeValidator(schema);
+    this.#prepareContext = {
+      validate: this.#validate,
+      maxEntryBytes: options.maxEntryBytes,
+      newId: () => uuidv7(options.now()),
+      now: options.now,
+    };
     this.#schemaTag = schemaTag(schema);
     this.#index = new SessionIndex({
       dir: options.dir,
@@ -234,17 +241,16 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     input: AppendInput<S> | readonly AppendInput<S>[],
   ): Promise<StoredEntry<z.output<S>> | StoredEntry<z.output<S>>[]> {
     this.#assertOpen();
-    assertValidId(id);
-    const writer = this.#writers.get(id) ?? (await this.#writer(id));
+    // A session with a writer has a valid id (writers are only made for validated ids): the
+    // common append skips the check, and allocates no context either.
+    let writer = this.#writers.get(id);
+    if (writer === undefined) {
+      assertValidId(id);
+      writer = await this.#writer(id);
+    }
     if (writer.error !== undefined) throw writer.error;
     const many = Array.isArray(input);
-    const prepared = prepareEntries(many ? (input as readonly unknown[]) : [input], {
-      validate: this.#validate,
-      maxEntryBytes: this.#options.maxEntryBytes,
-      newId: () => uuidv7(this.#options.now()),
-      now: this.#options.now,
-      file: writer.file,
-    });
+    const prepared = prepareEntries(many ? (input as readonly unknown[]) : [input], this.#prepareContext, writer.file);
     // Buffered before any await, so entries land in call order even when appends are not awaited;
     // the producer is then slowed while the buffer is over its cap.
     writer.enqueue(prepared.lines, prepared.ids);

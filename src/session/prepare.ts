@@ -22,8 +22,6 @@ export interface PrepareContext<T> {
   readonly maxEntryBytes: number;
   readonly newId: () => string;
   readonly now: () => number;
-  /** Names the session in error messages. */
-  readonly file: string;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -34,23 +32,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Validates and encodes every entry before any is buffered, so a batch with one bad entry is
- * refused whole. Throws ERR_INVALID_ENTRY or ERR_ENTRY_TOO_LARGE; messages give the index and
+ * refused whole. `file` names the session in error messages. Throws ERR_INVALID_ENTRY or ERR_ENTRY_TOO_LARGE; messages give the index and
  * the field path, never a value.
  */
-export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext<T>): Prepared<T> {
+export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext<T>, file: string): Prepared<T> {
   const entries: T[] = [];
   const lines: string[] = [];
   const ids: string[] = [];
   const ts = isoTime(ctx.now());
   input.forEach((raw, index) => {
-    const where = input.length > 1 ? `entry ${index} for ${ctx.file}` : `entry for ${ctx.file}`;
+    const where = input.length > 1 ? `entry ${index} for ${file}` : `entry for ${file}`;
     if (!isPlainObject(raw)) {
-      throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: expected a plain object.`, { path: ctx.file });
+      throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: expected a plain object.`, { path: file });
     }
     const type = raw['type'] ?? 'message';
     if (typeof type === 'string' && RESERVED_TYPES.has(type)) {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: type "${type}" is reserved for the store.`, {
-        path: ctx.file,
+        path: file,
       });
     }
     // Stamps first, so every line starts `{"type":…,"id":…,"ts":…` and reads well in an editor.
@@ -60,13 +58,13 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
     stamped['ts'] = raw['ts'] ?? ts;
     if (typeof stamped['id'] !== 'string' || stamped['id'] === '' || typeof stamped['ts'] !== 'string') {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: \`id\` and \`ts\` must be non-empty strings when given.`, {
-        path: ctx.file,
+        path: file,
       });
     }
     const result = ctx.validate(stamped);
     if (!result.ok) {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: ${result.message}. Fix the entry; nothing was written.`, {
-        path: ctx.file,
+        path: file,
       });
     }
     let line: string;
@@ -75,7 +73,7 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
     } catch {
       // JSON.stringify overflows the stack on very deep nesting (and throws on BigInt, cycles).
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: it cannot be encoded as JSON (too deeply nested, cyclic, or a BigInt). Nothing was written.`, {
-        path: ctx.file,
+        path: file,
       });
     }
     // A UTF-16 unit encodes to at most 3 UTF-8 bytes: only a line that long can be too large, so
@@ -85,7 +83,7 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
       throw new SessionStoreError(
         'ERR_ENTRY_TOO_LARGE',
         `The ${where} is ${size} bytes, above maxEntryBytes (${ctx.maxEntryBytes}). Store large blobs in files and reference them; nothing was written.`,
-        { path: ctx.file },
+        { path: file },
       );
     }
     entries.push(result.value);
