@@ -10,90 +10,79 @@ import { LineSplitter } from '../format/lines.js';
 
 interface Written {
   readonly id: string;
-  /** The line as written: a view into the window, valid until the next `add`. */
+  /** The line as written: a view into its batch's buffer. */
   readonly line: Buffer;
 }
 
-/** A kept line: its id and where its bytes are, as absolute positions in the stream of bytes added. */
+/** A batch buffer and how many kept lines are still in it. */
+interface Slab {
+  readonly buffer: Buffer;
+  refs: number;
+}
+
+/** A kept line: its id, and where its bytes are in its batch's buffer. */
 interface Item {
   readonly id: string;
+  readonly slab: Slab;
   readonly start: number;
   readonly end: number;
 }
 
 const CHUNK = 256 * 1024;
-const EMPTY = Buffer.alloc(0);
 
 /**
- * A bounded window of the newest lines written, by entry id. The bytes are copied into one
- * window buffer that is compacted in place and grows only to about twice what it keeps: no
- * allocation per flush, and nothing on the JS heap for the GC to copy (keeping the lines as
- * strings, or a buffer per batch, cost about 10% of an append; docs/performance.md).
+ * A bounded window of the newest lines written, by entry id. It keeps the writer's batch buffers
+ * themselves, not copies: nothing is copied per flush and nothing is on the JS heap for the GC to
+ * move (keeping strings, or copying every byte into a window, cost 10–15% of an append;
+ * docs/performance.md). A buffer none of whose lines is kept any more goes back to the writer
+ * through `release`, to be filled again.
  */
 export class RecentLines {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
+  readonly #release: (buffer: Buffer) => void;
   #items: Item[] = [];
   #bytes = 0;
-  #window: Buffer = EMPTY;
-  /** Absolute position of `#window[0]`. */
-  #base = 0;
-  /** Absolute position after the last byte added. */
-  #end = 0;
 
-  constructor(maxEntries: number, maxBytes: number) {
+  constructor(maxEntries: number, maxBytes: number, release: (buffer: Buffer) => void = () => undefined) {
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
+    this.#release = release;
   }
 
   /** The last line written, to check cheaply that it is still where it was written. */
   get last(): Written | undefined {
     const item = this.#items.at(-1);
-    return item === undefined ? undefined : this.#written(item);
+    return item === undefined ? undefined : written(item);
   }
 
   /**
-   * Records lines just written (copying them): `body` holds them back to back, `ends[i]` is
-   * where line i ends. Lines without an id cannot be matched later and are skipped.
+   * Records lines just written, taking `buffer` over (the caller must not write into it again
+   * until it is released): the lines are `buffer`'s first bytes, back to back, `ends[i]` is where
+   * line i ends. Lines without an id cannot be matched later and are not kept.
    */
-  add(ids: readonly (string | undefined)[], body: Buffer, ends: readonly number[]): void {
-    this.#reserve(body.length);
-    body.copy(this.#window, this.#end - this.#base);
-    const at = this.#end;
-    this.#end += body.length;
+  add(ids: readonly (string | undefined)[], buffer: Buffer, ends: readonly number[]): void {
+    const slab: Slab = { buffer, refs: 0 };
     let start = 0;
     for (let i = 0; i < ends.length; i++) {
       const end = ends[i] as number;
       const id = ids[i];
-      if (id !== undefined) {
-        this.#items.push({ id, start: at + start, end: at + end });
+      if (id !== undefined && this.#maxEntries > 0) {
+        this.#items.push({ id, slab, start, end });
+        slab.refs++;
         this.#bytes += end - start;
       }
       start = end;
     }
+    if (slab.refs === 0) this.#release(buffer);
     let drop = 0;
     while (this.#items.length - drop > this.#maxEntries || (this.#bytes > this.#maxBytes && this.#items.length - drop > 1)) {
       const item = this.#items[drop] as Item;
       this.#bytes -= item.end - item.start;
+      if (--item.slab.refs === 0) this.#release(item.slab.buffer);
       drop++;
     }
     if (drop > 0) this.#items = this.#items.slice(drop);
-  }
-
-  /** Makes room for `n` more bytes after `#end`: moves the kept bytes to the front, growing the window if needed. */
-  #reserve(n: number): void {
-    if (this.#end - this.#base + n <= this.#window.length) return;
-    const from = this.#items[0]?.start ?? this.#end;
-    const kept = this.#end - from;
-    const target = this.#window.length >= 2 * (kept + n) ? this.#window : Buffer.allocUnsafe(2 * (kept + n));
-    // Buffer#copy is a memmove: the regions may overlap when the window is compacted in place.
-    this.#window.copy(target, 0, from - this.#base, this.#end - this.#base);
-    this.#window = target;
-    this.#base = from;
-  }
-
-  #written(item: Item): Written {
-    return { id: item.id, line: this.#window.subarray(item.start - this.#base, item.end - this.#base) };
   }
 
   /**
@@ -123,6 +112,10 @@ export class RecentLines {
     }
     const tail = splitter.end();
     if (tail !== undefined) see(tail.bytes);
-    return this.#items.slice(newest + 1).map((item) => this.#written(item));
+    return this.#items.slice(newest + 1).map(written);
   }
+}
+
+function written(item: Item): Written {
+  return { id: item.id, line: item.slab.buffer.subarray(item.start, item.end) };
 }

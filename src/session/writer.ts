@@ -36,7 +36,9 @@ export interface WriterEvents {
 }
 
 interface Batch {
-  /** The encoded lines, back to back. */
+  /** The batch buffer the lines were encoded into (handed to the recent-lines window once written). */
+  readonly buffer: Buffer;
+  /** The encoded lines, back to back: the first bytes of `buffer`. */
   readonly body: Buffer;
   /** Where each line ends in `body`. */
   readonly ends: number[];
@@ -49,8 +51,10 @@ const MAX_RETRY_MS = 30_000;
 /** How far back a writer can restore entries an external rewrite dropped. */
 const RECENT_ENTRIES = 1000;
 const RECENT_BYTES = 8 * 1024 * 1024;
-/** First capacity of the batch buffer; it doubles when a line might not fit, and is reused. */
+/** First capacity of a batch buffer; it doubles when a line might not fit. */
 const MIN_BATCH_BYTES = 64 * 1024;
+/** Batch buffers the recent-lines window gave back, kept for the next batches. */
+const MAX_SPARE_BUFFERS = 2;
 
 /** Buffers and writes one session's entries. */
 export class SessionWriter {
@@ -60,14 +64,17 @@ export class SessionWriter {
   readonly #events: WriterEvents;
   /**
    * The batch being filled: lines are encoded into it as they are enqueued, which measures them
-   * in the same pass (a separate Buffer.byteLength per line cost 20% of an append). Reused from
-   * batch to batch: a batch is taken and written in one synchronous step, and the recent-lines
-   * window copies what it keeps.
+   * in the same pass (a separate Buffer.byteLength per line cost 20% of an append). Once written,
+   * the buffer is kept by the recent-lines window, which gives it back when it keeps none of its
+   * lines any more; the next batches fill the buffers given back.
    */
   #buf: Buffer = EMPTY;
+  #spare: Buffer[] = [];
   #ends: number[] = [];
   #lineIds: (string | undefined)[] = [];
-  readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES);
+  readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES, (buffer) => {
+    if (this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(buffer);
+  });
   /** Set when an fsync failed: before the next write, check the file still holds what we wrote. */
   #verify = false;
   /** Bytes of `#buf` in use. */
@@ -191,6 +198,7 @@ export class SessionWriter {
   discard(): void {
     this.#disarm();
     this.#buf = EMPTY;
+    this.#spare = [];
     this.#ends = [];
     this.#lineIds = [];
     this.#bytes = 0;
@@ -222,16 +230,17 @@ export class SessionWriter {
     this.#timer = undefined;
   }
 
-  /** The buffered lines, as a view into the batch buffer: valid until the next enqueue. */
+  /** The buffered lines with their buffer; the next line goes into a spare buffer or a new one. */
   #takeBatch(): Batch {
-    const batch: Batch = { body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#lineIds };
+    const batch: Batch = { buffer: this.#buf, body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#lineIds };
+    this.#buf = this.#spare.pop() ?? EMPTY;
     this.#ends = [];
     this.#lineIds = [];
     this.#bytes = 0;
     return batch;
   }
 
-  /** Puts a failed batch's lines back in front of anything appended since (called before any await, so the view is intact). */
+  /** Puts a failed batch's lines back in front of anything appended since. */
   #restore(batch: Batch): void {
     const since = this.#buf.subarray(0, this.#bytes);
     const shift = batch.body.length;
@@ -308,7 +317,7 @@ export class SessionWriter {
       }
       this.#unsynced = true;
       this.#lastEnd = { ino: stat.ino, size: before + data.length };
-      this.#recent.add(batch.ids, batch.body, batch.ends);
+      this.#recent.add(batch.ids, batch.buffer, batch.ends);
       this.#events.onWritten(batch.ends.length, data.length);
       return fd;
     } catch (err) {

@@ -6,9 +6,14 @@ import { RecentLines } from '../../src/session/recent.js';
 import { rng } from '../helpers/transcripts.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('keeps the newest lines within its caps, byte-exact, however batches arrive', () => {
+test('keeps the newest lines within its caps, byte-exact, however batches arrive, and gives back only buffers it no longer needs', () => {
   const random = rng(7);
-  const recent = new RecentLines(50, 20_000);
+  // A buffer given back is overwritten at once, as the writer's next batch would: a kept line in it would show.
+  let released = 0;
+  const recent = new RecentLines(50, 20_000, (buffer) => {
+    released++;
+    buffer.fill(0x58);
+  });
   const all: { id: string; line: string }[] = [];
   for (let batch = 0; batch < 200; batch++) {
     const lines: string[] = [];
@@ -43,4 +48,5 @@ test('keeps the newest lines within its caps, byte-exact, however batches arrive
   const expected = all.slice(-missing.length);
   expect(missing.map((item) => item.id)).toEqual(expected.map((item) => item.id));
   expect(missing.map((item) => item.line.toString())).toEqual(expected.map((item) => item.line));
+  expect(released).toBeGreaterThan(100);
 });
