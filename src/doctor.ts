@@ -7,8 +7,9 @@ import path from 'node:path';
 import type { ProblemKind } from './format/codec.js';
 import { decodeLine } from './format/codec.js';
 import { readHeader } from './format/migrate.js';
-import { errnoOf, ioError } from './errors.js';
+import { ioError } from './errors.js';
 import { conflictOf, idFromFileName } from './fs/paths.js';
+import { isAlive } from './fs/temps.js';
 import { readLines, type ReaderContext } from './session/reader.js';
 import { readFirstLine } from './session/scan.js';
 import { TRASH_DIR } from './session/trash.js';
@@ -88,15 +89,6 @@ const TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
 const INDEX_TEMP = /^\.sessionlog-index\.json\.\d+$/;
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: alive, owned by someone else.
-    return errnoOf(err) === 'EPERM';
-  }
-}
 
 function lines(problems: readonly { line?: number }[]): number[] {
   return problems.flatMap((p) => (p.line === undefined ? [] : [p.line])).slice(0, MAX_LINES_REPORTED);

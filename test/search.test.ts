@@ -5,18 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore, type SearchHit } from '../src/index.js';
 import { rawSafe, searchableText } from '../src/search.js';
 import { tempDir } from './helpers/tmp.js';
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers/transcripts.js';
 
 /** A session file of about `bytes` with lines of 10 B to 300 kB, some holding `needle`, one of 3 MB. */
 function writeFile(dir: string, id: string, bytes: number, needle: string, seed: number): void {

@@ -66,13 +66,13 @@ export async function openForRead(file: string): Promise<{ fd: number; stat: fs.
   }
 }
 
-/** Synchronous twin of {@link openForRead}, for the few small reads of a tail. */
-export function openForReadSync(file: string): { fd: number; stat: fs.Stats } {
+/** Opens `file` with `flags` and checks it is a regular file with one link, synchronously. */
+function openCheckedSync(file: string, flags: number, action: string): { fd: number; stat: fs.Stats } {
   let fd: number;
   try {
-    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    fd = fs.openSync(file, flags);
   } catch (err) {
-    throw openError('open', file, err);
+    throw openError(action, file, err);
   }
   try {
     const stat = fs.fstatSync(fd);
@@ -82,6 +82,11 @@ export function openForReadSync(file: string): { fd: number; stat: fs.Stats } {
     fs.closeSync(fd);
     throw err;
   }
+}
+
+/** Synchronous twin of {@link openForRead}, for the few small reads of a tail. */
+export function openForReadSync(file: string): { fd: number; stat: fs.Stats } {
+  return openCheckedSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 'open');
 }
 
 /** Closes an fd, ignoring errors: used on paths that already carry the interesting error. */
@@ -91,20 +96,7 @@ export async function closeQuietly(fd: number): Promise<void> {
 
 /** Opens an existing session file for appending (no O_CREAT: a deleted session is never recreated headless). */
 export function openForAppendSync(file: string): { fd: number; stat: fs.Stats } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK);
-  } catch (err) {
-    throw openError('open for appending', file, err);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    assertRegular(file, stat);
-    return { fd, stat };
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
+  return openCheckedSync(file, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK, 'open for appending');
 }
 
 /**

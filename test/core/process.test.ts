@@ -4,23 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.js';
 import { runChild, startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
-import { figure } from '../reliability/matrix.js';
-
-/** Entry ids in the file as it is on disk, counting copies (the reader would hide duplicates). */
-function idsOnDisk(file: string): string[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .slice(1)
-    .flatMap((line) => {
-      try {
-        const id = (JSON.parse(line) as { id?: unknown }).id;
-        return typeof id === 'string' ? [id] : [];
-      } catch {
-        return [];
-      }
-    });
-}
+import { figure, idsOnDisk } from '../reliability/matrix.js';
 
 async function sessionIn(dir: string, id = 's'): Promise<string> {
   const store = await openStore({ dir });
