@@ -4,9 +4,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { vi } from 'vitest';
 
 /** `npm run torture` sets SESSIONLOG_TORTURE=full. */
 export const FULL = process.env['SESSIONLOG_TORTURE'] === 'full';
+
+// A full row (500 kills, 1,000 trials, …) runs for minutes: a hang still fails, at 30 minutes.
+if (FULL) vi.setConfig({ testTimeout: 1_800_000 });
 
 /** The CI count, or the full-matrix count under `npm run torture`. */
 export function scale(ci: number, full: number): number {
