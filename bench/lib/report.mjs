@@ -35,6 +35,13 @@ function paired(values, floors) {
 }
 
 const msOf = (list) => list.map((r) => r.ms);
+const cpuOf = (list) => list.map((r) => r.cpuMs);
+
+/** Adds the ratio of CPU time (user + system, all threads) to a write row: steadier than wall time on a shared machine. */
+function withCpu(row, values, floors) {
+  const cpu = paired(cpuOf(values), cpuOf(floors)).ratio;
+  return cpu === undefined ? row : { ...row, ratio: `${row.ratio}; CPU time ${spread(cpu, ratio)}` };
+}
 const medianOf = (list, key) => list.map((r) => median(r.times[key]));
 
 function ratioRow(row, pair, limit, floorName) {
@@ -122,10 +129,10 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
     const base = { ...row, figure: fill(row.figure) };
     switch (row.id) {
       case 'append':
-        rows.push(ratioRow(base, paired(msOf(w.store), msOf(w.floor)), 1.2, 'write floor'));
+        rows.push(withCpu(ratioRow(base, paired(msOf(w.store), msOf(w.floor)), 1.2, 'write floor'), w.store, w.floor));
         break;
       case 'append-fsync':
-        rows.push(ratioRow(base, paired(msOf(w['store-durable']), msOf(w['floor-durable'])), 1.2, 'durable floor'));
+        rows.push(withCpu(ratioRow(base, paired(msOf(w['store-durable']), msOf(w['floor-durable'])), 1.2, 'durable floor'), w['store-durable'], w['floor-durable']));
         break;
       case 'flush':
         rows.push(ratioRow(base, paired(medianOf(results.flush, 'big'), medianOf(results.flush, 'small')), 1.2, 'small session'));
@@ -152,7 +159,7 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
         break;
       }
       case 'concurrent':
-        rows.push(ratioRow(base, paired(msOf(w['store-many']), msOf(w['floor-many'])), 1.3, 'floor'));
+        rows.push(withCpu(ratioRow(base, paired(msOf(w['store-many']), msOf(w['floor-many'])), 1.3, 'floor'), w['store-many'], w['floor-many']));
         break;
       case 'list-open':
       case 'list-next':
@@ -240,7 +247,13 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
     if (w[name] === undefined || w[name].length === 0) continue;
     const now = perMessage(name);
     const step = previous === undefined ? '–' : `${now.median - previous >= 0 ? '+' : ''}${(now.median - previous).toFixed(2)}`;
-    ladderRows.push([label, spread(now, (v) => v.toFixed(2)), step, spread(paired(msOf(w[name]), floorMs).ratio, ratio)]);
+    ladderRows.push([
+      label,
+      spread(now, (v) => v.toFixed(2)),
+      step,
+      spread(paired(msOf(w[name]), floorMs).ratio, ratio),
+      spread(paired(cpuOf(w[name]), cpuOf(w.floor)).ratio, ratio),
+    ]);
     previous = now.median;
   }
 
@@ -262,7 +275,7 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
   });
   if (ladderRows.length > 0) {
     lines.push('', '### Where the time of row 1 goes (µs per message, same rounds)', '');
-    lines.push('| step | µs/message: median (min–max) | step | × write floor |', '|---|---|---|---|');
+    lines.push('| step | µs/message: median (min–max) | step | × write floor | × in CPU time |', '|---|---|---|---|---|');
     for (const ladderRow of ladderRows) lines.push(`| ${ladderRow.join(' | ')} |`);
   }
   lines.push('', '### Peers: appending the same messages, as a ratio to the write floor of the same round', '');
