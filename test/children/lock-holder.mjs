@@ -1,0 +1,9 @@
+// Takes a session's repair lock and holds it until killed or stopped (for the lock takeover rows).
+import { withRewriteLock } from '../../dist/fs/lock.js';
+
+const [file] = process.argv.slice(2);
+await withRewriteLock(file, async () => {
+  console.log('locked');
+  setInterval(() => {}, 1000); // hold until killed: proper-lockfile's own timer does not keep the process alive
+  await new Promise(() => {});
+});
