@@ -9,8 +9,9 @@ import { vi } from 'vitest';
 /** `npm run torture` sets SESSIONLOG_TORTURE=full. */
 export const FULL = process.env['SESSIONLOG_TORTURE'] === 'full';
 
-// A full row (500 kills, 1,000 trials, …) runs for minutes: a hang still fails, at 30 minutes.
-if (FULL) vi.setConfig({ testTimeout: 1_800_000 });
+// A row loops over real processes (kills, crash points, races): on a loaded machine even the CI
+// scale can take minutes, and a full row (500 kills, 1,000 trials) longer. A hang still fails.
+vi.setConfig({ testTimeout: FULL ? 1_800_000 : 300_000 });
 
 /** The CI count, or the full-matrix count under `npm run torture`. */
 export function scale(ci: number, full: number): number {
