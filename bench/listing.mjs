@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSessions } from './lib/sessions.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const INDEX = '.sessionlog-index.json';
@@ -27,7 +28,7 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessionlog-bench-'));
   try {
     const t0 = performance.now();
-    const bytes = generate(dir, count);
+    const bytes = writeSessions(dir, count);
     console.log(`# ${count} sessions, ${(bytes / 1e6).toFixed(1)} MB in ${dir} (written in ${ms(performance.now() - t0)})`);
     console.log(`# node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? '?'}`);
     const once = (name) => JSON.parse(execFileSync(process.execPath, ['--expose-gc', self, '--phase', name, dir], { encoding: 'utf8' }));
@@ -64,34 +65,6 @@ async function main() {
   }
 }
 
-/** Writes `count` sessions of 20 entries (~4.5 KB each), ids sortable, times spread over a year. */
-function generate(dir, count) {
-  let total = 0;
-  const start = Date.parse('2025-01-01T00:00:00Z');
-  for (let i = 0; i < count; i++) {
-    const id = `s-${String(i).padStart(6, '0')}`;
-    const t = start + i * 3_000_000;
-    const lines = [
-      JSON.stringify({ type: 'session', version: 1, id, createdAt: new Date(t).toISOString(), title: `Session ${i}: fix the thing`, cwd: `/home/me/project-${i % 20}`, model: i % 3 ? 'model-a' : 'model-b', metadata: { n: i } }),
-    ];
-    for (let e = 0; e < 20; e++) {
-      lines.push(
-        JSON.stringify({
-          type: 'message',
-          id: `${id}-m${String(e).padStart(3, '0')}`,
-          ts: new Date(t + e * 1000).toISOString(),
-          role: e % 2 ? 'assistant' : 'user',
-          content: `message ${e} of session ${i} `.repeat(6),
-          usage: { input: 100 + e, output: 50 + e },
-        }),
-      );
-    }
-    const body = `${lines.join('\n')}\n`;
-    fs.writeFileSync(path.join(dir, `${id}.jsonl`), body, { mode: 0o600 });
-    total += body.length;
-  }
-  return total;
-}
 
 function ms(value) {
   return value === undefined ? '–' : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
