@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inotifyWatches } from '../test/helpers/inotify.mjs';
 import { writeSessions } from './lib/sessions.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -74,21 +75,6 @@ function mb(value) {
   return value === undefined ? '–' : `${(value / 1e6).toFixed(0)} MB`;
 }
 
-function inotifyWatches() {
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (target === 'anon_inode:inotify') {
-      n += fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length;
-    }
-  }
-  return n;
-}
 
 function cpuMs(since) {
   const u = process.cpuUsage(since);

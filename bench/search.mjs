@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from '../test/helpers/rng.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -26,16 +27,6 @@ const DIR = path.resolve(opt('dir', path.join(os.tmpdir(), 'sessionlog-bench-sea
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli/main.js');
 const RARE = 'XYZZY-needle-4242';
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROMPTS = [
   'The build fails on Node 20 with ERR_REQUIRE_ESM. Can you find out why?',

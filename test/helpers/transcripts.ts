@@ -4,17 +4,9 @@
  * logs of 0.5–20 KB, token usage, and non-Latin-1 text in about half the messages.
  */
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same transcript on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.mjs';
+
+export { rng };
 
 const PROMPTS = [
   'The build fails on Node 20 with ERR_REQUIRE_ESM. Can you find out why?',

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ChangeEvent, openStore, type SessionStore } from '../../src/index.js';
+import { inotifyWatches } from '../helpers/inotify.mjs';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -26,21 +27,6 @@ async function ids(store: SessionStore): Promise<string[]> {
   return (await store.list({ limit: 1000 })).sessions.map((s) => s.id).sort();
 }
 
-/** inotify watches held by this process (all inotify fds), from /proc/self/fdinfo. */
-function inotifyWatches(): number {
-  let n = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    let target = '';
-    try {
-      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    if (target !== 'anon_inode:inotify') continue;
-    n += fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length;
-  }
-  return n;
-}
 
 describe('watch: true', () => {
   it('shows sessions added, appended to, rename-saved, rewritten in place and removed by hand within a second', async () => {
