@@ -1,17 +1,19 @@
 /**
- * Temp files for whole-file writes (fork, repair): hidden, unique per process and call, never a
- * valid session name, and swept when the process that made them died before removing them.
+ * Temp files for whole-file writes (fork, repair, the index): hidden, unique per process and call,
+ * never a valid session name, and swept when the process that made them died before removing them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoOf } from '../errors.js';
 
 let counter = 0;
-const TEMP = /^\.(.+\.jsonl)\.(\d+)\.\d+\.tmp$/;
+/** Temps of a session file (`.<id>.jsonl.<pid>.<n>.tmp`) or of the index (`.sessionlog-index.json.<pid>.<n>.tmp`). */
+const TEMP = /^\.(.+\.jsonl|sessionlog-index\.json)\.(\d+)\.\d+\.tmp$/;
 
-/** A temp path beside `file`: `.<name>.<pid>.<n>.tmp`. */
+/** A temp path beside `file`: `.<name>.<pid>.<n>.tmp` (one leading dot, also for a hidden `file`). */
 export function tempPathFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++counter}.tmp`);
+  const name = path.basename(file).replace(/^\./, '');
+  return path.join(path.dirname(file), `.${name}.${process.pid}.${++counter}.tmp`);
 }
 
 /** Whether a process with this pid runs on this machine (EPERM: alive, owned by someone else). */
@@ -25,8 +27,9 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Removes temp files whose process is gone (killed in the middle of a fork or repair). Only names
- * of the store's own pattern are touched, and only when their pid is not alive on this machine.
+ * Removes temp files whose process is gone (killed in the middle of a fork, a repair or an index
+ * write). Only names of the store's own pattern are touched, and only when their pid is not alive
+ * on this machine.
  * Resolves with the names removed.
  */
 export async function sweepStaleTemps(dir: string): Promise<string[]> {

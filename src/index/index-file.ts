@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { errnoOf } from '../errors.js';
 import { FILE_MODE } from '../fs/files.js';
+import { tempPathFor } from '../fs/temps.js';
 import { idProblem } from '../ids.js';
 import type { IndexRecord } from './fold.js';
 
@@ -18,9 +18,12 @@ export const INDEX_VERSION = 1;
 const FORMAT = 'sessionlog-index';
 /** An index larger than this is not read (a planted or runaway file), just rebuilt. */
 const MAX_INDEX_BYTES = 512 * 1024 * 1024;
-/** write-file-atomic temp files (`<index>.<uint32>`) older than this are left over from a crash. */
+/**
+ * Temp files of earlier versions, which wrote the index with write-file-atomic (`<index>.<uint32>`,
+ * a hash that does not say whose it is): left over from a crash once older than this.
+ */
 const STALE_TEMP_MS = 60_000;
-const TEMP = /^\.sessionlog-index\.json\.\d+$/;
+const LEGACY_TEMP = /^\.sessionlog-index\.json\.\d+$/;
 
 /** The identity of the folder an index belongs to, and of the schema its counts were made with. */
 export interface IndexIdentity {
@@ -94,8 +97,19 @@ async function readRegular(file: string): Promise<string> {
 }
 
 /**
- * Writes the index atomically (temp file + rename, mode 0600). Refuses, by throwing, when the index
- * path is a symlink or anything but a regular file: write-file-atomic would write through a link.
+ * Writes the index atomically: a temp file beside it (`.sessionlog-index.json.<pid>.<n>.tmp`, 0600,
+ * created `O_EXCL | O_NOFOLLOW`), every byte written, then renamed over the index, so a reader sees
+ * the old index or the new one, never part of one. Refuses, by throwing, when the index path is a
+ * symlink or anything but a regular file, and leaves it alone. On any failure the temp file is
+ * removed and the old index stays; a temp left by a killed writer is swept at the next open (its
+ * pid is dead: `sweepStaleTemps`).
+ *
+ * Not write-file-atomic, which wrote the index until this was measured: it ignores a short write
+ * (libuv reports a write cut short by a full disk or the file-size limit as success), so a
+ * truncated index was renamed into place; it resolves symlinks at the index path before writing
+ * (a link planted between the check here and its `realpath` would have redirected the write out
+ * of the folder); and its temp names are a hash that cannot tell a dead writer's leftover from a
+ * live one's. The write is synchronous: it costs less than the `JSON.stringify` before it.
  */
 export async function saveIndex(dir: string, identity: IndexIdentity, records: Iterable<IndexRecord>): Promise<void> {
   const file = path.join(dir, INDEX_FILE);
@@ -113,15 +127,43 @@ export async function saveIndex(dir: string, identity: IndexIdentity, records: I
     savedAt: new Date().toISOString(),
     sessions: [...records],
   };
-  // A fresh options object per call: write-file-atomic mutates the one it is given.
   // No fsync: the index is a cache, and a torn one after a power cut is simply rebuilt.
-  await writeFileAtomic(file, JSON.stringify(doc), { mode: FILE_MODE, fsync: false });
+  replaceAtomically(file, Buffer.from(JSON.stringify(doc)));
 }
 
-/** Removes write-file-atomic temp files of the index left by a crashed writer (older than a minute). */
+/** Temp file, every byte, rename; the temp is removed on any failure. */
+function replaceAtomically(file: string, bytes: Buffer): void {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const temp = tempPathFor(file);
+  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE);
+  let renamed = false;
+  try {
+    try {
+      // The umask may have narrowed the mode; 0600 whatever it is.
+      fs.fchmodSync(fd, FILE_MODE);
+      for (let done = 0; done < bytes.length; ) {
+        const written = fs.writeSync(fd, bytes, done, bytes.length - done);
+        // A short write is followed by another; the one that cannot write (ENOSPC, EFBIG) throws.
+        if (written <= 0) throw Object.assign(new Error(`${temp}: no bytes written`), { code: 'EIO' });
+        done += written;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+    renamed = true;
+  } finally {
+    if (!renamed) fs.rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * Removes index temp files of earlier versions (write-file-atomic's `<index>.<uint32>`) once older
+ * than a minute. Temps of this version carry their writer's pid and are swept by `sweepStaleTemps`.
+ */
 export function sweepTemps(dir: string, names: readonly string[], now: number): void {
   for (const name of names) {
-    if (!TEMP.test(name)) continue;
+    if (!LEGACY_TEMP.test(name)) continue;
     const file = path.join(dir, name);
     const st = fs.lstatSync(file, { throwIfNoEntry: false });
     if (st?.isFile() === true && now - st.mtimeMs > STALE_TEMP_MS) fs.rmSync(file, { force: true });

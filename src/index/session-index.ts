@@ -511,6 +511,8 @@ export class SessionIndex {
     const identity = this.#identity;
     this.#saving = saveIndex(this.#s.dir, identity, this.#records.values())
       .catch((err: unknown) => {
+        // Still unsaved: close() (or the next change) tries again; the old index stays meanwhile.
+        this.#unsaved = true;
         this.#s.hooks.warn(
           'SESSIONLOG_INDEX_WRITE_FAILED',
           `The session index in ${this.#s.dir} could not be written (${(err as Error).message}); listing still works, from the session files.`,
