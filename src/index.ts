@@ -10,6 +10,7 @@ export type {
   ChangeEvent,
   CreateInit,
   ForkOptions,
+  MergeOptions,
   SessionPatch,
   StoredEntry,
   StreamOptions,
@@ -28,6 +29,7 @@ export type { CheckOptions, CheckReport, Finding, FindingKind, Severity } from '
 export type { SearchHit, SearchOptions, SearchProgress } from './search.js';
 export type { FollowOptions } from './session/follow.js';
 export type { RemovedLine, RepairReport } from './session/repair.js';
+export type { MergedCopy, MergeProblem, MergeProblemKind, MergeReport } from './session/merge.js';
 export {
   CompactionSchema,
   ContentPartSchema,

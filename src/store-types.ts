@@ -39,6 +39,18 @@ export interface ForkOptions {
   readonly id?: string;
 }
 
+/** Options of `mergeConflicts`. */
+export interface MergeOptions {
+  /**
+   * More copies to merge, as file names in the store folder: those of sync tools whose conflict
+   * copies the store does not recognise by name (Dropbox's `<id> (… conflicted copy …).jsonl`,
+   * Nextcloud's `<id> (conflicted copy …).jsonl`). Syncthing's `<id>.sync-conflict-….jsonl` are
+   * always included.
+   * @default []
+   */
+  readonly copies?: readonly string[];
+}
+
 /** Options of `stream`. */
 export interface StreamOptions {
   /** Called for each line that is skipped (position and kind, never content). */

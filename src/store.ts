@@ -30,6 +30,8 @@ import { checkStore, type CheckOptions, type CheckReport } from './doctor.js';
 import { collectTargets, makeMatcher, type SearchHit, type SearchOptions, searchTargets } from './search.js';
 import { type FollowOptions, followSession } from './session/follow.js';
 import { repairSession, type RepairReport } from './session/repair.js';
+import { mergeSession, type MergeReport } from './session/merge.js';
+import { conflictCopies } from './session/merge-files.js';
 import { matchPrefix, sessionIds } from './session/resolve.js';
 import { moveToTrash } from './session/trash.js';
 import type { ReaderContext } from './session/reader.js';
@@ -38,6 +40,7 @@ import {
   type ChangeEvent,
   type CreateInit,
   type ForkOptions,
+  type MergeOptions,
   type SessionPatch,
   StoreEvents,
   type StoredEntry,
@@ -396,6 +399,47 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
       }),
     );
     if (report.repaired) this.#emitChange(id, 'changed');
+    return report;
+  }
+
+  /**
+   * Merges the session's sync-conflict copies (`<id>.sync-conflict-….jsonl`, listed in its
+   * `conflicts`, plus any `options.copies`) into it: the union of the records of every file by
+   * record id, each once, in an order that keeps every copy's own order and does not depend on which
+   * copy the sync tool kept as `<id>.jsonl`. Lines that are not valid records (bad lines, torn
+   * fragments, a second version of an id) are kept in `<id>.jsonl.recovered-<time>` and reported,
+   * never dropped. Rewritten as `repair` does (temp file, fsync, rename, fsync of the folder, under
+   * the same lock); then the copies are moved to `<dir>/.trash/`, never deleted. Entries buffered by
+   * this store are flushed first; entries appended meanwhile, by this process or another, are kept.
+   * A session without copies is not touched (`merged: false`).
+   * @example
+   * ```ts
+   * const info = await store.get(id);
+   * if (info?.conflicts.length) console.log(await store.mergeConflicts(id));
+   * ```
+   * @throws ERR_SESSION_NOT_FOUND (also for a named copy that is not there), ERR_INVALID_OPTION (a
+   *   copy whose header names another session, a name that is not a file of the folder),
+   *   ERR_UNSUPPORTED_VERSION, ERR_LOCKED (another process is rewriting it, or a file changed while
+   *   it was merged: run it again), ERR_IO, or the error of a failed flush
+   */
+  async mergeConflicts(id: string, options: MergeOptions = {}): Promise<MergeReport> {
+    this.#assertOpen();
+    assertValidId(id);
+    await this.flush(id);
+    const file = sessionPath(this.dir, id);
+    const report = await withRewriteLock(file, async (assertHeld) =>
+      mergeSession({
+        id,
+        dir: this.dir,
+        file,
+        copies: await conflictCopies(this.dir, id, options.copies),
+        reader: this.#readerContext() as ReaderContext<unknown>,
+        header: (createdAt) => ({ ...this.#header(id, {}), ...(createdAt === undefined ? {} : { createdAt }) }),
+        now: this.#options.now(),
+        assertHeld,
+      }),
+    );
+    if (report.merged) this.#emitChange(id, 'changed');
     return report;
   }
 
