@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './context.js';
 import { registerCheck } from './commands/check.js';
 import { registerList } from './commands/list.js';
+import { registerMerge } from './commands/merge.js';
 import { registerRead } from './commands/read.js';
 import { registerReindex } from './commands/reindex.js';
 import { registerSearch } from './commands/search.js';
@@ -48,6 +49,7 @@ registerRead(program);
 registerSearch(program);
 registerStats(program);
 registerCheck(program);
+registerMerge(program);
 registerReindex(program);
 registerWrite(program);
 

@@ -8,7 +8,7 @@ import { waitFor } from '../helpers/wait.js';
 import { seedStore } from './fixtures.js';
 import { runCli, startCli } from './run.js';
 
-const COMMANDS = ['list', 'show', 'tail', 'search', 'stats', 'doctor', 'repair', 'reindex', 'export', 'rm', 'fork', 'new', 'append'];
+const COMMANDS = ['list', 'show', 'tail', 'search', 'stats', 'doctor', 'repair', 'merge', 'reindex', 'export', 'rm', 'fork', 'new', 'append'];
 
 describe('the store folder', () => {
   it('is --dir, else SESSIONLOG_DIR, else $XDG_DATA_HOME/sessionlog, else ~/.local/share/sessionlog', async () => {
