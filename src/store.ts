@@ -8,7 +8,7 @@ import PQueue from 'p-queue';
 import type { z } from 'zod';
 import { errnoOf, ioError, SessionStoreError } from './errors.js';
 import { onProcessExit } from './exit-hooks.js';
-import { encodeLine } from './format/codec.js';
+import { encodeJson, encodeLine } from './format/codec.js';
 import type { EntryValidator } from './format/records.js';
 import type { EntrySchema, Header } from './format/schema.js';
 import { makeValidator } from './format/validate.js';
@@ -181,8 +181,7 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
     const record = buildUpdate(patch, uuidv7(this.#options.now()), new Date(this.#options.now()).toISOString());
     const writer = await this.#writer(id);
     if (writer.error !== undefined) throw writer.error;
-    const line = encodeLine(record);
-    writer.enqueue([line], [record['id'] as string]);
+    writer.enqueue([encodeJson(record)], [record['id'] as string]);
     await writer.flush(this.#options.durable);
     const info = await this.#summarize(id);
     return info;

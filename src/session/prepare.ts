@@ -3,7 +3,7 @@
  * `ts`, stringified once. Pure apart from the id generator and clock it is given. Lines are not
  * measured here: the writer learns each line's byte length as it encodes it (one pass, not two).
  */
-import { encodeLine } from '../format/codec.js';
+import { encodeJson } from '../format/codec.js';
 import type { EntryValidator } from '../format/records.js';
 import { RESERVED_TYPES } from '../format/schema.js';
 import { SessionStoreError } from '../errors.js';
@@ -11,6 +11,7 @@ import { SessionStoreError } from '../errors.js';
 /** Lines ready for a writer, and the entries they encode. */
 export interface Prepared<T> {
   readonly entries: T[];
+  /** Each entry's JSON text, without the `\n` (the writer adds it; see encodeJson). */
   readonly lines: string[];
   /** The `id` of each entry, as stamped. */
   readonly ids: string[];
@@ -69,7 +70,7 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
     }
     let line: string;
     try {
-      line = encodeLine(result.value);
+      line = encodeJson(result.value);
     } catch {
       // JSON.stringify overflows the stack on very deep nesting (and throws on BigInt, cycles).
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: it cannot be encoded as JSON (too deeply nested, cyclic, or a BigInt). Nothing was written.`, {
@@ -78,7 +79,7 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
     }
     // A UTF-16 unit encodes to at most 3 UTF-8 bytes: only a line that long can be too large, so
     // only such a line is measured (measuring every line cost 20% of an append).
-    const size = line.length * 3 > ctx.maxEntryBytes ? Buffer.byteLength(line) : 0;
+    const size = (line.length + 1) * 3 > ctx.maxEntryBytes ? Buffer.byteLength(line) + 1 : 0;
     if (size > ctx.maxEntryBytes) {
       throw new SessionStoreError(
         'ERR_ENTRY_TOO_LARGE',

@@ -112,7 +112,7 @@ export class SessionWriter {
     return this.#ends.length;
   }
 
-  /** Buffers lines (each ending in `\n`) with their entry ids, and flushes at a threshold. */
+  /** Buffers lines (JSON texts without their `\n`) with their entry ids, and flushes at a threshold. */
   enqueue(lines: readonly string[], ids: readonly (string | undefined)[]): void {
     if (this.#closed) throw new SessionStoreError('ERR_CLOSED', `The writer of ${this.#file} is closed.`);
     for (let i = 0; i < lines.length; i++) {
@@ -124,16 +124,17 @@ export class SessionWriter {
     else this.#arm(this.#options.intervalMs);
   }
 
-  /** Encodes one line at the end of the batch buffer, growing it first if the line might not fit. */
-  #encode(line: string): void {
+  /** Encodes one line (its JSON text, then `\n`) at the end of the batch buffer, growing it first if the line might not fit. */
+  #encode(json: string): void {
     // A UTF-16 unit is at most 3 UTF-8 bytes; a long line is measured instead, to not triple a large allocation.
-    const room = line.length <= MIN_BATCH_BYTES ? line.length * 3 : Buffer.byteLength(line);
+    const room = (json.length <= MIN_BATCH_BYTES ? json.length * 3 : Buffer.byteLength(json)) + 1;
     if (this.#bytes + room > this.#buf.length) {
       const next = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, 2 * (this.#bytes + room)));
       this.#buf.copy(next, 0, 0, this.#bytes);
       this.#buf = next;
     }
-    this.#bytes += this.#buf.write(line, this.#bytes);
+    this.#bytes += this.#buf.write(json, this.#bytes);
+    this.#buf[this.#bytes++] = 0x0a;
     this.#ends.push(this.#bytes);
   }
 
