@@ -13,6 +13,7 @@ import { openStore } from '../../src/index.js';
 import { startChild } from '../helpers/children.js';
 import { rng } from '../helpers/transcripts.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 import { duplicates, figure, idsOnDisk, scale } from './matrix.js';
 
 const HOUR = 3_600_000;
@@ -151,5 +152,60 @@ describe('G9/I5 sync-conflict copies', () => {
       `${trials} sessions appended offline by 2 processes, each resolved both ways (${runs} merges): conflicts detected ${detected}/${runs} (100 %), listed as a second session 0, merged records = |A ∪ B| ${recordsOk}/${runs} (${records} records), duplicates 0, lines lost 0 (torn fragments kept in the recovery file ${recovered}), copies moved to .trash ${movedAside}/${runs}, deleted 0`,
     );
     figure('I5', `whichever copy won (${skewed} of ${trials} with one machine's clock and mtimes +1 h): merged session byte-identical ${identical}/${trials}`);
+  });
+});
+
+describe('G9 SIGKILL in the middle of a merge', () => {
+  const runs = scale(6, 100);
+
+  it(`leaves the old file or the merged one, the copy in place or in the trash, never a loss (${runs} kills)`, async () => {
+    const random = rng(99);
+    let intact = 0;
+    let leftoverTemps = 0;
+    let copiesIntact = 0;
+    let killedBeforeMove = 0;
+    for (let run = 0; run < runs; run++) {
+      const source = tempDir();
+      const dir = tempDir();
+      const copyName = conflictName('s', new Date(), 'ZQ3XW7R');
+      {
+        await using store = await openStore({ dir });
+        await store.create({ id: 's' });
+        await store.append('s', Array.from({ length: 1000 }, (_, n) => ({ id: `r${n}`, role: 'user' as const, content: `r${n} ${'y'.repeat(200)}` })));
+      }
+      // The copy: the first 500 records, then 500 of its own.
+      const lines = linesOf(fs.readFileSync(path.join(dir, 's.jsonl')));
+      const own = Array.from({ length: 500 }, (_, n) => JSON.stringify({ id: `c${n}`, ts: new Date(Date.now() + n).toISOString(), type: 'message', role: 'user', content: `c${n}` }));
+      const copyBytes = Buffer.from(`${[...lines.slice(0, 501), ...own].join('\n')}\n`);
+      fs.writeFileSync(path.join(source, copyName), copyBytes);
+      const union = new Set([...idsOnDisk(path.join(dir, 's.jsonl')), ...own.map((_, n) => `c${n}`)]);
+      const child = startChild('merge-loop.mjs', [dir, 's', path.join(source, copyName), copyName]);
+      await child.line(new RegExp(`^merged ${Math.floor(random() * 3)}$`));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 20)));
+      child.process.kill('SIGKILL');
+      await child.done;
+      // Wherever the copy is (beside the session, or in the trash), it is the copy byte for byte.
+      const trash = path.join(dir, '.trash');
+      const copies = [...(fs.existsSync(path.join(dir, copyName)) ? [path.join(dir, copyName)] : []), ...(fs.existsSync(trash) ? fs.readdirSync(trash).map((n) => path.join(trash, n)) : [])];
+      if (copies.length > 0 && copies.every((file) => fs.readFileSync(file).equals(copyBytes))) copiesIntact++;
+      // Killed before the copy was moved aside: the session and the copy still hold the union
+      // (a merge run later takes it, once the dead process's lock is stale); after: the session alone.
+      const beside = fs.existsSync(path.join(dir, copyName));
+      if (beside) killedBeforeMove++;
+      const ids = idsOnDisk(path.join(dir, 's.jsonl'));
+      expect(duplicates(ids), `run ${run}`).toBe(0);
+      expect(ids.every((x) => union.has(x)), `run ${run}`).toBe(true);
+      expect(new Set([...ids, ...(beside ? idsOnDisk(path.join(dir, copyName)) : [])]), `run ${run}`).toEqual(union);
+      const after = await openStore({ dir });
+      expect((await after.read('s')).problems).toEqual([]);
+      // The merge's own temp file (`.s.jsonl.<pid>.<n>.tmp`, as repair's); the lock's files are the lock's business.
+      const mergeTemps = (): string[] => fs.readdirSync(dir).filter((n) => /^\.s\.jsonl\.\d+\.\d+\.tmp$/.test(n));
+      await waitFor('the temp sweep', () => mergeTemps().length === 0);
+      leftoverTemps += mergeTemps().length;
+      await after.close();
+      intact++;
+    }
+    expect(copiesIntact).toBe(runs);
+    figure('G9 crash', `SIGKILL during merges: ${intact}/${runs} sessions intact (old or merged file, each record once; with the copy, every record of A ∪ B), copies intact beside the session or in .trash ${copiesIntact}/${runs}, killed before the copy was moved aside ${killedBeforeMove}, temp files left after the next open ${leftoverTemps}`);
   });
 });
