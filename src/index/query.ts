@@ -4,6 +4,7 @@
  */
 import { SessionStoreError } from '../errors.js';
 import type { ListFilter, ListOptions } from '../list-options.js';
+import { keyOf, type SortKey, type SortedRows } from './order.js';
 
 /** Sessions per page when `limit` is not given. */
 export const DEFAULT_LIMIT = 50;
@@ -21,7 +22,6 @@ export interface Row {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
-type SortKey = 'updatedAt' | 'createdAt';
 type Order = 'asc' | 'desc';
 
 /** A position in one ordering: the sort key's value and the id of the last row returned. */
@@ -123,39 +123,19 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * both in the chosen direction), and the cursor of its last row when more follow. Keyset paging:
  * a row is placed by its own values, so inserts and removals elsewhere never shift a page.
  */
-export function page(rows: Iterable<Row>, query: Query): { rows: Row[]; nextCursor: string | undefined } {
-  const key = query.sort === 'updatedAt' ? (row: Row) => row.updatedMs : (row: Row) => row.createdMs;
-  const sign = query.order === 'asc' ? 1 : -1;
-  const compare = (a: Row, b: Row): number => {
-    const ta = key(a);
-    const tb = key(b);
-    if (ta !== tb) return (ta < tb ? -1 : 1) * sign;
-    return a.id === b.id ? 0 : (a.id < b.id ? -1 : 1) * sign;
-  };
-  const after = query.after;
-  const bound: Row | undefined =
-    after === undefined ? undefined : { id: after.i, createdMs: after.t, updatedMs: after.t, title: undefined, model: undefined, cwd: undefined, metadata: {} };
-  // The first limit + 1 rows in order, kept sorted by binary insertion: O(n log k), no full sort.
-  const best: Row[] = [];
-  const keep = query.limit + 1;
-  for (const row of rows) {
-    if (bound !== undefined && compare(row, bound) <= 0) continue;
-    if (best.length === keep && compare(row, best[keep - 1] as Row) >= 0) continue;
+export function page(rows: SortedRows, query: Query): { rows: Row[]; nextCursor: string | undefined } {
+  const taken: Row[] = [];
+  let more = false;
+  for (const row of rows.after(query.order === 'desc', query.after)) {
     if (!query.match(row)) continue;
-    let lo = 0;
-    let hi = best.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compare(best[mid] as Row, row) < 0) lo = mid + 1;
-      else hi = mid;
+    if (taken.length === query.limit) {
+      more = true;
+      break;
     }
-    best.splice(lo, 0, row);
-    if (best.length > keep) best.pop();
+    taken.push(row);
   }
-  const taken = best.slice(0, query.limit);
   const last = taken[taken.length - 1];
-  const nextCursor =
-    best.length > query.limit && last !== undefined ? encodeCursor({ s: query.sort, o: query.order, t: key(last), i: last.id }) : undefined;
+  const nextCursor = more && last !== undefined ? encodeCursor({ s: query.sort, o: query.order, t: keyOf(query.sort)(last), i: last.id }) : undefined;
   return { rows: taken, nextCursor };
 }
 
