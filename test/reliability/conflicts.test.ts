@@ -163,7 +163,7 @@ describe('G9 SIGKILL in the middle of a merge', () => {
     let intact = 0;
     let leftoverTemps = 0;
     let copiesIntact = 0;
-    let killedBeforeMove = 0;
+    let killedMidRewrite = 0;
     for (let run = 0; run < runs; run++) {
       const source = tempDir();
       const dir = tempDir();
@@ -171,17 +171,17 @@ describe('G9 SIGKILL in the middle of a merge', () => {
       {
         await using store = await openStore({ dir });
         await store.create({ id: 's' });
-        await store.append('s', Array.from({ length: 1000 }, (_, n) => ({ id: `r${n}`, role: 'user' as const, content: `r${n} ${'y'.repeat(200)}` })));
+        await store.append('s', Array.from({ length: 6000 }, (_, n) => ({ id: `r${n}`, role: 'user' as const, content: `r${n} ${'y'.repeat(200)}` })));
       }
-      // The copy: the first 500 records, then 500 of its own.
+      // The copy: the first 3000 records, then 3000 of its own (1.3 MB each: the merged file is written in several batches).
       const lines = linesOf(fs.readFileSync(path.join(dir, 's.jsonl')));
-      const own = Array.from({ length: 500 }, (_, n) => JSON.stringify({ id: `c${n}`, ts: new Date(Date.now() + n).toISOString(), type: 'message', role: 'user', content: `c${n}` }));
-      const copyBytes = Buffer.from(`${[...lines.slice(0, 501), ...own].join('\n')}\n`);
+      const own = Array.from({ length: 3000 }, (_, n) => JSON.stringify({ id: `c${n}`, ts: new Date(Date.now() + n).toISOString(), type: 'message', role: 'user', content: `c${n}` }));
+      const copyBytes = Buffer.from(`${[...lines.slice(0, 3001), ...own].join('\n')}\n`);
       fs.writeFileSync(path.join(source, copyName), copyBytes);
       const union = new Set([...idsOnDisk(path.join(dir, 's.jsonl')), ...own.map((_, n) => `c${n}`)]);
       const child = startChild('merge-loop.mjs', [dir, 's', path.join(source, copyName), copyName]);
       await child.line(new RegExp(`^merged ${Math.floor(random() * 3)}$`));
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 20)));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 150)));
       child.process.kill('SIGKILL');
       await child.done;
       // Wherever the copy is (beside the session, or in the trash), it is the copy byte for byte.
@@ -191,21 +191,21 @@ describe('G9 SIGKILL in the middle of a merge', () => {
       // Killed before the copy was moved aside: the session and the copy still hold the union
       // (a merge run later takes it, once the dead process's lock is stale); after: the session alone.
       const beside = fs.existsSync(path.join(dir, copyName));
-      if (beside) killedBeforeMove++;
+      // The merge's own temp file (`.s.jsonl.<pid>.<n>.tmp`, as repair's); the lock's files are the lock's business.
+      const mergeTemps = (): string[] => fs.readdirSync(dir).filter((n) => /^\.s\.jsonl\.\d+\.\d+\.tmp$/.test(n));
+      if (mergeTemps().length > 0) killedMidRewrite++;
       const ids = idsOnDisk(path.join(dir, 's.jsonl'));
       expect(duplicates(ids), `run ${run}`).toBe(0);
       expect(ids.every((x) => union.has(x)), `run ${run}`).toBe(true);
       expect(new Set([...ids, ...(beside ? idsOnDisk(path.join(dir, copyName)) : [])]), `run ${run}`).toEqual(union);
       const after = await openStore({ dir });
       expect((await after.read('s')).problems).toEqual([]);
-      // The merge's own temp file (`.s.jsonl.<pid>.<n>.tmp`, as repair's); the lock's files are the lock's business.
-      const mergeTemps = (): string[] => fs.readdirSync(dir).filter((n) => /^\.s\.jsonl\.\d+\.\d+\.tmp$/.test(n));
       await waitFor('the temp sweep', () => mergeTemps().length === 0);
       leftoverTemps += mergeTemps().length;
       await after.close();
       intact++;
     }
     expect(copiesIntact).toBe(runs);
-    figure('G9 crash', `SIGKILL during merges: ${intact}/${runs} sessions intact (old or merged file, each record once; with the copy, every record of A ∪ B), copies intact beside the session or in .trash ${copiesIntact}/${runs}, killed before the copy was moved aside ${killedBeforeMove}, temp files left after the next open ${leftoverTemps}`);
+    figure('G9 crash', `SIGKILL during merges: ${intact}/${runs} sessions intact (old or merged file, each record once; with the copy, every record of A ∪ B), copies intact beside the session or in .trash ${copiesIntact}/${runs}, killed while the merged file was being written ${killedMidRewrite}, temp files left after the next open ${leftoverTemps}`);
   });
 });
