@@ -156,7 +156,7 @@ describe('G9/I5 sync-conflict copies', () => {
 });
 
 describe('G9 SIGKILL in the middle of a merge', () => {
-  const runs = scale(6, 100);
+  const runs = scale(4, 100);
 
   it(`leaves the old file or the merged one, the copy in place or in the trash, never a loss (${runs} kills)`, async () => {
     const random = rng(99);
