@@ -3,52 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openStore, type SessionInfo, type SessionStore, type WarningEvent } from '../../src/index.js';
+import { openStore, type SessionStore, type WarningEvent } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const INDEX = '.sessionlog-index.json';
-
-/** A folder with `n` sessions of a few entries each, closed (so its index file is written). */
-async function populated(n = 5): Promise<{ dir: string; ids: string[] }> {
-  const dir = tempDir();
-  const store = await openStore({ dir });
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const { id } = await store.create({ title: `session ${i}`, cwd: `/w/${i % 2}` });
-    await store.append(id, [
-      { role: 'user', content: `question ${i}`, usage: { input: i, output: 0 } },
-      { role: 'assistant', content: `answer ${i}`, usage: { input: 0, output: 2 * i } },
-    ]);
-    ids.push(id);
-  }
-  await store.list();
-  await store.close();
-  expect(fs.existsSync(path.join(dir, INDEX))).toBe(true);
-  return { dir, ids };
-}
-
-/** What a full read of every file says, through a fresh store with no index at all: the truth. */
-async function truth(dir: string): Promise<SessionInfo[]> {
-  const copy = tempDir('sessionlog-truth-');
-  for (const name of fs.readdirSync(dir)) {
-    const st = fs.lstatSync(path.join(dir, name));
-    if (name.endsWith('.jsonl') && st.isFile()) fs.copyFileSync(path.join(dir, name), path.join(copy, name));
-  }
-  const store = await openStore({ dir: copy });
-  const { sessions } = await store.list({ limit: 1000, sort: 'createdAt' });
-  await store.close();
-  return sessions;
-}
-
-async function listAll(store: SessionStore): Promise<SessionInfo[]> {
-  return (await store.list({ limit: 1000, sort: 'createdAt' })).sessions;
-}
-
-function collectWarnings(store: SessionStore): WarningEvent[] {
-  const warnings: WarningEvent[] = [];
-  store.on('warning', (w: WarningEvent) => warnings.push(w));
-  return warnings;
-}
+import { collectWarnings, INDEX, listAll, populated, truth } from './fixtures.js';
 
 /** Opens with warnings collected from the first moment (openStore with watch starts the index at once). */
 async function openWatching(dir: string): Promise<{ store: SessionStore; warnings: WarningEvent[] }> {

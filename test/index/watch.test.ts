@@ -118,26 +118,7 @@ describe('watch: true', () => {
     expect(await ids(store)).toEqual([]);
   });
 
-  it('never drops a session during 100 safe writes whose unlink comes last (JetBrains style)', async () => {
-    const dir = tempDir();
-    await using store = await openStore({ dir, watch: true });
-    const seen = events(store);
-    const file = path.join(dir, 'safe.jsonl');
-    fs.writeFileSync(file, header('safe'));
-    await waitFor('the session', async () => (await ids(store)).includes('safe'), SECOND);
-    let body = header('safe');
-    for (let i = 0; i < 100; i++) {
-      body += message(`m${i}`, `line ${i}`);
-      fs.writeFileSync(`${file}___jb_tmp___`, body);
-      fs.renameSync(file, `${file}___jb_old___`);
-      fs.renameSync(`${file}___jb_tmp___`, file);
-      fs.rmSync(`${file}___jb_old___`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await waitFor('all 100 saves', async () => (await store.get('safe'))?.entryCount === 100, SECOND);
-    await waitFor('the watcher settling', () => seen.filter((e) => e.id === 'safe').length >= 2, SECOND);
-    expect(seen.filter((e) => e.kind === 'deleted')).toEqual([]);
-  });
+  // 100 JetBrains-style safe writes whose unlink comes last: reliability row F9 (test/reliability/index.test.ts).
 
   it.runIf(process.platform === 'linux')('holds one inotify watch however many sessions there are, and releases it on close', async () => {
     const dir = tempDir();
