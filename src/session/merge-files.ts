@@ -10,7 +10,7 @@ import path from 'node:path';
 import { errnoOf, ioError, SessionStoreError } from '../errors.js';
 import { FILE_MODE, writeAllSync } from '../fs/files.js';
 import { conflictOf, SESSION_EXT } from '../fs/paths.js';
-import { fileStamp, moveToTrash } from './trash.js';
+import { fileStamp, moveToTrash, TRASH_DIR } from './trash.js';
 
 const CHUNK = 256 * 1024;
 /** Output is written in batches of about this size. */
@@ -42,7 +42,40 @@ export async function conflictCopies(dir: string, id: string, named: readonly st
     }
     found.add(name);
   }
-  return [...found].sort().map((name) => path.join(dir, name));
+  const copies: string[] = [];
+  for (const name of [...found].sort()) {
+    const file = path.join(dir, name);
+    if (!(await finishInterruptedMove(dir, file))) copies.push(file);
+  }
+  return copies;
+}
+
+/**
+ * A copy is moved to the trash by link, then unlink (trash.ts), after its records were merged: a
+ * crash in between leaves it hard-linked in both places, which every read refuses. The one in the
+ * trash holds the bytes, so the move is finished here. Returns true when `file` was such a leftover.
+ */
+async function finishInterruptedMove(dir: string, file: string): Promise<boolean> {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (st === undefined || !st.isFile() || st.nlink !== 2) return false;
+  const trash = path.join(dir, TRASH_DIR);
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(trash);
+  } catch {
+    return false; // No trash folder: not ours; the read reports the hard link.
+  }
+  const twin = names.some((name) => {
+    const other = fs.lstatSync(path.join(trash, name), { throwIfNoEntry: false });
+    return other !== undefined && other.ino === st.ino && other.dev === st.dev;
+  });
+  if (!twin) return false;
+  try {
+    await fs.promises.unlink(file);
+  } catch (err) {
+    throw ioError('finish moving to the trash', file, err);
+  }
+  return true;
 }
 
 /** sha256 of bytes: identical lines in several copies are told apart from different versions by it. */

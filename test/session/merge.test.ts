@@ -197,6 +197,25 @@ describe('mergeConflicts', () => {
     await store.close();
   });
 
+  it('finishes moving a copy a crash left hard-linked in the trash and beside the session', async () => {
+    const { id, a, b } = await divergedCopies();
+    const dir = conflictFolder(id, a, b);
+    const store = await openStore({ dir });
+    fs.mkdirSync(path.join(dir, '.trash'), { mode: 0o700 });
+    // Killed between link() and unlink(): the copy is in both places, one inode.
+    fs.linkSync(path.join(dir, id + CONFLICT), path.join(dir, '.trash', id + CONFLICT));
+    const report = await store.mergeConflicts(id);
+    expect(report).toMatchObject({ merged: false, copies: [] });
+    expect(fs.existsSync(path.join(dir, id + CONFLICT))).toBe(false);
+    expect(fs.readFileSync(path.join(dir, '.trash', id + CONFLICT))).toEqual(b);
+    // A copy hard-linked anywhere else is not ours to unlink: the read refuses it.
+    fs.writeFileSync(path.join(dir, id + CONFLICT), b, { mode: 0o600 });
+    fs.linkSync(path.join(dir, id + CONFLICT), path.join(tempDir(), 'elsewhere'));
+    await expect(store.mergeConflicts(id)).rejects.toMatchObject({ code: 'ERR_UNSAFE_FILE' });
+    expect(fs.existsSync(path.join(dir, id + CONFLICT))).toBe(true);
+    await store.close();
+  });
+
   it('is idempotent: merging the same copy again gives the same file', async () => {
     const { id, a, b } = await divergedCopies({ skewMs: -3_600_000 });
     const dir = conflictFolder(id, a, b);
