@@ -19,7 +19,7 @@ import type { SessionInfo } from '../session/summary.js';
 import { fingerprintOf, foldSession, type IndexRecord, infoOf, sameFingerprint } from './fold.js';
 import { INDEX_FILE, type IndexIdentity, loadIndex, saveIndex, sweepTemps } from './index-file.js';
 import { type SortKey, SortedRows } from './order.js';
-import { msOf, page, parseQuery, type Row } from './query.js';
+import { msOf, page, parseQuery, type Query, type Row } from './query.js';
 import { DirWatcher } from './watcher.js';
 
 /** After a change, the index file is written at most this long later (changes in between coalesce). */
@@ -28,6 +28,8 @@ const SAVE_DELAY_MS = 5_000;
 const DELETE_CONFIRM_MS = 150;
 /** Files read at once while reconciling. */
 const READ_CONCURRENCY = 8;
+/** A folder changed this recently before a full pass may change again unseen in the same clock tick. */
+const RACY_FOLDER_MS = 1_000;
 /** lstat calls between two yields to the event loop while reconciling. */
 const STAT_BATCH = 1000;
 
@@ -78,6 +80,8 @@ export class SessionIndex {
   readonly #local = new Map<string, number>();
   readonly #warnedUnsafe = new Set<string>();
   readonly #warnedRead = new Set<string>();
+  /** The folder's times before the last full pass read it (see #folderUnchanged). */
+  #folderSeen: { mtimeMs: number; ctimeMs: number; ino: number; atMs: number } | undefined;
   /** Why the index file was not used, reported once the folder turns out to hold sessions. */
   #rebuilt: string | undefined;
   #identity: IndexIdentity | undefined;
@@ -126,7 +130,7 @@ export class SessionIndex {
   /** One page of sessions. Without a live watcher the folder is re-validated (lstat) first. @throws ERR_INVALID_OPTION, ERR_IO */
   async list(options: ListOptions = {}): Promise<ListPage> {
     const query = parseQuery(options);
-    await this.#fresh();
+    await this.#fresh(query);
     const result = page(this.#ordered(query.sort), query);
     return { sessions: result.rows.map((row) => this.#info(row.id) as SessionInfo), nextCursor: result.nextCursor };
   }
@@ -346,7 +350,7 @@ export class SessionIndex {
   }
 
   /** Makes the in-memory index true to the folder before a listing. */
-  async #fresh(): Promise<void> {
+  async #fresh(query: Query): Promise<void> {
     const first = this.#baseline === undefined;
     await this.start();
     // The first call has just compared the whole folder: no second pass.
@@ -356,7 +360,51 @@ export class SessionIndex {
       await Promise.all([...this.#local.keys()].map((id) => this.refresh(id)));
       return;
     }
+    if (query.after !== undefined && this.#folderUnchanged()) {
+      await this.#freshPage(query);
+      return;
+    }
     await this.#reconcile(false);
+  }
+
+  /**
+   * Whether no file was created, deleted or renamed in the folder since the last full pass: its
+   * mtime and ctime are those seen before that pass read the folder. A folder changed within
+   * {@link RACY_FOLDER_MS} of that pass is not trusted: file times are taken from a coarse clock
+   * (one tick, up to 10 ms), so a later change in the same tick would leave them equal — git's
+   * "racily clean" index entries.
+   */
+  #folderUnchanged(): boolean {
+    const seen = this.#folderSeen;
+    if (seen === undefined || seen.atMs - seen.mtimeMs < RACY_FOLDER_MS) return false;
+    const st = fs.statSync(this.#s.dir, { throwIfNoEntry: false });
+    return st !== undefined && st.mtimeMs === seen.mtimeMs && st.ctimeMs === seen.ctimeMs && st.ino === seen.ino;
+  }
+
+  /**
+   * A next page without a watcher, in an unchanged folder: checks (lstat) the sessions the page
+   * would return, not all of them, and reads those that changed, until the page is made of
+   * checked sessions. Keyset paging already tolerates sessions moving between pages; a session
+   * whose change moves it onto this page from one not checked is seen by the next full pass
+   * (a call without `cursor`). docs/listing.md
+   */
+  async #freshPage(query: Query): Promise<void> {
+    const checked = new Set<string>();
+    for (;;) {
+      const rows = page(this.#ordered(query.sort), query).rows.filter((row) => !checked.has(row.id));
+      if (rows.length === 0) return;
+      const stale = rows.filter((row) => {
+        checked.add(row.id);
+        const record = this.#records.get(row.id);
+        const st = fs.lstatSync(sessionPath(this.#s.dir, row.id), { throwIfNoEntry: false });
+        return record === undefined || st === undefined || !sameFingerprint(record.fp, fingerprintOf(st));
+      });
+      await mapLimit(
+        stale.map((row) => row.id),
+        READ_CONCURRENCY,
+        (id) => this.#refreshQuietly(id),
+      );
+    }
   }
 
   /**
@@ -374,6 +422,9 @@ export class SessionIndex {
   async #reconcileNow(initial: boolean): Promise<void> {
     await this.#load();
     const dir = this.#s.dir;
+    // Taken before the folder is read: a change during the pass then shows as a changed folder.
+    const folder = fs.statSync(dir, { throwIfNoEntry: false });
+    this.#folderSeen = folder === undefined ? undefined : { mtimeMs: folder.mtimeMs, ctimeMs: folder.ctimeMs, ino: folder.ino, atMs: Date.now() };
     let names: string[];
     try {
       names = await fs.promises.readdir(dir);

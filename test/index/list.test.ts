@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMIT, MAX_LIMIT, openStore, type SessionInfo, type SessionStore } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -158,6 +160,40 @@ describe('list()', () => {
     expect(row).toMatchObject({ id, entryCount: 2, usage: { input: 10, output: 5, total: 5 }, problems: 0, conflicts: [] });
     expect(await store.get(id)).toEqual(row);
     expect(await store.get('no-such-session')).toBeUndefined();
+  });
+
+  it('without a watcher, a next page shows what other programs did to the folder since the first page', async () => {
+    const dir = tempDir();
+    const base = Date.parse('2025-01-01T00:00:00Z');
+    {
+      await using writer = await openStore({ dir, now: ticking(base) });
+      for (let i = 0; i < 40; i++) await writer.create({ id: `s${String(i).padStart(2, '0')}`, title: `s${i}` });
+      // Writes the index file, so that the next store only reads it.
+      await writer.list();
+    }
+    // The folder last changed long ago, as in a store at rest: a next page may then check only its own rows.
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(dir, past, past);
+    await using store = await openStore({ dir });
+    const first = await store.list({ limit: 10 });
+    expect(first.sessions.map((s) => s.id)).toEqual(['s39', 's38', 's37', 's36', 's35', 's34', 's33', 's32', 's31', 's30']);
+
+    // Another program appends to s25 (on the next page) and edits its title, and deletes s24.
+    const line = JSON.stringify({ type: 'session_update', id: 'u1', ts: new Date(base + 25.5).toISOString(), title: 'renamed' });
+    const entry = JSON.stringify({ type: 'message', id: 'm1', ts: new Date(base + 25.5).toISOString(), role: 'user', content: 'hi' });
+    fs.appendFileSync(path.join(dir, 's25.jsonl'), `${line}\n${entry}\n`);
+    let next = await store.list({ limit: 10, cursor: first.nextCursor });
+    expect(next.sessions.map((s) => s.title)).toContain('renamed');
+    expect(next.sessions.find((s) => s.id === 's25')?.entryCount).toBe(1);
+
+    fs.rmSync(path.join(dir, 's24.jsonl'));
+    // A session copied in with old timestamps belongs on the next page: the folder changed, so it is found.
+    fs.writeFileSync(path.join(dir, 'old.jsonl'), `${JSON.stringify({ type: 'session', version: 1, id: 'old', createdAt: new Date(base + 27.5).toISOString() })}\n`);
+    next = await store.list({ limit: 10, cursor: first.nextCursor });
+    const ids = next.sessions.map((s) => s.id);
+    expect(ids).not.toContain('s24');
+    expect(ids).toContain('old');
+    expect(ids.indexOf('old')).toBe(ids.indexOf('s27') + 1);
   });
 });
 
