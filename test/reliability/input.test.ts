@@ -1,11 +1,11 @@
-/** Rows D7, D10, D16, D17 (D1–D6, D9, D11–D15 are in test/core/damage.test.ts). */
+/** Rows D7, D8, D10, D16, D17 (D1–D6, D9, D11–D15 are in test/core/damage.test.ts). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.js';
 import { runChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
-import { figure, scale } from './matrix.js';
+import { figure, FULL, scale } from './matrix.js';
 
 const header = (id: string) => `${JSON.stringify({ type: 'session', version: 1, id, createdAt: '2026-01-01T00:00:00.000Z' })}\n`;
 const line = (id: string, content: string) => `${JSON.stringify({ type: 'message', id, ts: '2026-01-01T00:00:01.000Z', role: 'user', content })}\n`;
@@ -29,6 +29,39 @@ describe('D7 a 100 MB line in the middle of a session', () => {
     // A line up to the cap must be held to be parsed, so memory is bounded by the cap, not the line.
     expect(growthMiB).toBeLessThan(300);
     figure('D7', `100 MiB line (cap 64 MiB): reported oversize, lines after it read, read ${Math.round(out.readMs)} ms, peak RSS growth ${growthMiB.toFixed(1)} MiB (bounded by the cap; budget 300 MiB)`);
+  });
+});
+
+describe('D8 a line longer than V8\'s string limit (600 M characters at full scale; at CI scale 6 MiB over a 1 MiB cap)', () => {
+  // 600 M characters > buffer.constants.MAX_STRING_LENGTH (536,870,888): decoding it would throw.
+  // At CI scale the same code runs on a 6 MiB line over a 1 MiB maxEntryBytes.
+  const lineBytes = FULL ? 600_000_000 : 6 * 1024 * 1024;
+  const maxEntryBytes = FULL ? undefined : 1024 * 1024;
+  const cap = maxEntryBytes ?? 64 * 1024 * 1024;
+
+  it(`is reported as oversize by its byte length, never decoded; the lines after it are read (${lineBytes} bytes, cap ${cap})`, async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'huge.jsonl');
+    const fd = fs.openSync(file, 'w', 0o600);
+    fs.writeSync(fd, header('huge') + line('before', 'a'));
+    const prefix = '{"type":"message","id":"huge","role":"tool","content":"';
+    fs.writeSync(fd, prefix);
+    const chunk = Buffer.alloc(8 * 1024 * 1024, 'x');
+    for (let left = lineBytes - prefix.length - 2; left > 0; left -= chunk.length) fs.writeSync(fd, chunk, 0, Math.min(left, chunk.length));
+    fs.writeSync(fd, `"}\n${line('after', 'b')}`);
+    fs.closeSync(fd);
+    expect(fs.statSync(file).size).toBeGreaterThan(lineBytes);
+    const result = await runChild('read-oversize.mjs', [dir, 'huge', String(cap)]);
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout) as { ids: string[]; problems: { kind: string; line: number }[]; tail: string[]; infoEntries: number; readMs: number; baselineKiB: number; peakKiB: number };
+    expect(out.ids).toEqual(['before', 'after']);
+    expect(out.problems).toEqual([{ kind: 'oversize', line: 3 }]);
+    expect(out.tail).toEqual(['before', 'after']);
+    expect(out.infoEntries).toBe(2);
+    const growthMiB = (out.peakKiB - out.baselineKiB) / 1024;
+    // Bounded by the cap (a line up to it is held to be parsed), not by the line.
+    expect(growthMiB).toBeLessThan(cap / 1024 / 1024 + 250);
+    figure('D8', `${lineBytes} B line (${FULL ? 'above V8\'s string limit of 536,870,888' : 'CI scale: the same path over a lowered cap'}; cap ${cap / 1024 / 1024} MiB): crashes 0, reported oversize by byte length, line after it read, read ${Math.round(out.readMs)} ms, peak RSS growth ${growthMiB.toFixed(1)} MiB`);
   });
 });
 
