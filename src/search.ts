@@ -37,6 +37,11 @@ export interface SearchOptions {
   readonly sessions?: readonly string[];
   /** Stop after this many hits. */
   readonly limit?: number;
+  /**
+   * At most this many hits per session: the rest of a session is not read once it is reached
+   * (`1` is `grep -l`: which sessions match).
+   */
+  readonly limitPerSession?: number;
   /** Stops the search; the iteration then ends without an error. */
   readonly signal?: AbortSignal;
   /** Called as the search advances (for a progress bar). */
@@ -303,11 +308,24 @@ export async function* searchTargets(
   const progress = (): void => options.onProgress?.({ files: targets.length, filesDone, bytes: total, bytesDone, hits });
   for (const target of targets) {
     if (options.signal?.aborted === true) return;
+    let inSession = 0;
+    let fileBytes = 0;
+    const onBytes = (n: number): void => {
+      fileBytes += n;
+      bytesDone += n;
+      progress();
+    };
     try {
-      for await (const hit of searchFile(target, matcher, ctx, buffers, (n) => ((bytesDone += n), progress()), options.signal)) {
+      for await (const hit of searchFile(target, matcher, ctx, buffers, onBytes, options.signal)) {
         hits++;
+        inSession++;
         yield hit;
         if (options.limit !== undefined && hits >= options.limit) return;
+        // Leaving the loop closes the file; its unread bytes still count as done for the progress bar.
+        if (options.limitPerSession !== undefined && inSession >= options.limitPerSession) {
+          bytesDone += Math.max(0, target.bytes - fileBytes);
+          break;
+        }
       }
     } catch (err) {
       // A session deleted since the folder was listed is not an error for a search.

@@ -337,10 +337,16 @@ export class SessionStore<S extends z.ZodType = typeof EntrySchema> extends Even
    * is found: plain text by default, `regex: true` for a regular expression. Only entry text is
    * searched (content, tool calls and results, summaries, other string fields), not keys, ids or
    * roles. Sessions are searched most recently modified first.
-   * @throws ERR_INVALID_OPTION (an invalid regex), ERR_INVALID_ID, ERR_IO
+   * @throws ERR_INVALID_OPTION (an invalid regex, limit or limitPerSession), ERR_INVALID_ID, ERR_IO
    */
   async *search(query: string, options: SearchOptions = {}): AsyncGenerator<SearchHit> {
     this.#assertOpen();
+    for (const name of ['limit', 'limitPerSession'] as const) {
+      const value = options[name];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+        throw new SessionStoreError('ERR_INVALID_OPTION', `Expected \`${name}\` to be an integer >= 1, got ${String(value)}.`);
+      }
+    }
     let regexError: unknown;
     try {
       makeMatcher(query, options);

@@ -81,6 +81,24 @@ describe('search', () => {
     await store.close();
   });
 
+  it('limitPerSession stops reading each session at its nth hit and still reports every byte done', async () => {
+    const dir = tempDir();
+    writeFile(dir, 'a', 3_000_000, 'hit', 4);
+    writeFile(dir, 'b', 2_000_000, 'hit', 5);
+    const store = await openStore({ dir });
+    const progress: { bytes: number; bytesDone: number }[] = [];
+    const found: SearchHit[] = [];
+    for await (const hit of store.search('hit', { limitPerSession: 2, onProgress: (p) => progress.push(p) })) found.push(hit);
+    expect(found.map((h) => h.session).sort()).toEqual(['a', 'a', 'b', 'b']);
+    const last = progress.at(-1);
+    expect(last?.bytesDone).toBe(last?.bytes);
+    for (const bad of [0, 1.5, -1]) {
+      await expect(store.search('hit', { limitPerSession: bad }).next()).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+      await expect(store.search('hit', { limit: bad }).next()).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    }
+    await store.close();
+  });
+
   it('scans raw bytes first only for regexes whose matches JSON never escapes', () => {
     const cases: [string, boolean][] = [
       ['retrying request in [0-9]+ms', true],

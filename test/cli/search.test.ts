@@ -60,6 +60,13 @@ describe('search', () => {
     expect(hits((await runCli(['search', 'the build', '-i', '-e', '--json'], { dir })).stdout).map((h) => h.entryId)).toEqual(['a1', 'a4']);
     expect(hits((await runCli(['search', 'the', '-s', 'alpha-t', '--json'], { dir })).stdout).every((h) => h.session === 'alpha-two')).toBe(true);
     expect(hits((await runCli(['search', 'log line', '--limit', '1', '--json'], { dir })).stdout)).toHaveLength(1);
+    // -l: each matching session once, even when it has several hits ("the" is in many lines of each).
+    const sessionsWithHits = new Set(hits((await runCli(['search', 'the', '--json'], { dir })).stdout).map((h) => h.session));
+    expect(sessionsWithHits.size).toBeGreaterThan(1);
+    const listed = hits((await runCli(['search', 'the', '-l', '--json'], { dir })).stdout);
+    expect(listed.map((h) => h.session).sort()).toEqual([...sessionsWithHits].sort());
+    expect(listed[0]).toEqual({ session: listed[0]?.session, title: listed[0]?.title });
+    expect((await runCli(['search', 'ERR_REQUIRE_ESM', '-l'], { dir })).stdout).toBe('alpha-one  Fix the build\n');
     const none = await runCli(['search', 'no such words'], { dir });
     expect(none).toMatchObject({ code: 1, stdout: '', stderr: '' });
     const badRegex = await runCli(['search', '-e', '(unclosed'], { dir });

@@ -11,6 +11,7 @@ interface SearchCliOptions {
   readonly ignoreCase?: boolean;
   readonly session?: string[];
   readonly limit?: number;
+  readonly filesWithMatches?: boolean;
   readonly json?: boolean;
 }
 
@@ -34,11 +35,18 @@ async function search(ctx: Context, query: string, opts: SearchCliOptions): Prom
       ignoreCase: opts.ignoreCase === true,
       ...(sessions === undefined ? {} : { sessions }),
       ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+      ...(opts.filesWithMatches === true ? { limitPerSession: 1 } : {}),
       signal: ac.signal,
       onProgress: (p) => progress.update(p.bytesDone, p.bytes, `${p.filesDone}/${p.files} sessions`),
     });
     for await (const hit of found) {
       hits++;
+      if (opts.filesWithMatches === true) {
+        // As grep -l: which sessions match, one per line (the title helps a person; --json for scripts).
+        if (ctx.json) ctx.printJsonLine({ session: hit.session, title: hit.title });
+        else progress.write(`${c.magenta(hit.session)}  ${clean(hit.title ?? '')}\n`, ctx);
+        continue;
+      }
       if (ctx.json) {
         ctx.printJsonLine(hit);
         continue;
@@ -77,6 +85,7 @@ export function registerSearch(program: Command): void {
     .option('-i, --ignore-case', 'match regardless of case')
     .option('-s, --session <id>', 'only this session (id or prefix); repeatable', collectRepeated)
     .option('-m, --limit <n>', 'stop after n hits', positive)
+    .option('-l, --files-with-matches', 'print only the sessions that match (stops reading each at its first hit)')
     .option('--json', 'print each hit as a JSON line')
     .addHelpText(
       'after',
@@ -84,7 +93,8 @@ export function registerSearch(program: Command): void {
         'sessionlog search ERR_REQUIRE_ESM',
         "sessionlog search -e 'retry(ing)? in \\d+ms' -i",
         'sessionlog search migration --session 0190a3',
-        'sessionlog search timeout --json | jq -r .session | sort -u',
+        'sessionlog search -l timeout',
+        'sessionlog search timeout --json | jq -r .snippet',
       ])}`,
     )
     .action(action(search));
