@@ -21,6 +21,12 @@ const { id } = await store.create({ id: 'added-1', title: 'added' });
 await store.append(id, { role: 'user', content: 'one' });
 await store.reindex();
 if (mode === 'write') await store.create({ id: 'added-2' });
-const { sessions } = await store.list({ limit: 1000 });
+const listed = [];
+let cursor;
+do {
+  const page = await store.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+  listed.push(...page.sessions.map((s) => s.id));
+  cursor = page.nextCursor;
+} while (cursor !== undefined);
 await store.close();
-console.log(JSON.stringify({ listed: sessions.map((s) => s.id), warnings, unhandled }));
+console.log(JSON.stringify({ listed, warnings, unhandled }));
