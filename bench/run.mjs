@@ -46,6 +46,9 @@ const FULL = {
   flushIterations: 200,
   flushSmall: 100,
   listSessions: 10_000,
+  /** The CLI search row: its own folder (generated once, kept in the temp folder) and rounds. */
+  searchMb: 1024,
+  searchRounds: 5,
 };
 const QUICK = {
   rounds: 1,
@@ -62,6 +65,8 @@ const QUICK = {
   flushIterations: 3,
   flushSmall: 20,
   listSessions: 120,
+  searchMb: 5,
+  searchRounds: 1,
 };
 
 function parseArgs(argv) {
@@ -142,6 +147,17 @@ function runListingPhase(name, dir) {
         reject(new Error(`bench/listing.mjs --phase ${name} failed: ${err.message}`));
       }
     });
+  });
+}
+
+/** Runs a node script to its end (its output goes to our stderr); rejects when it fails. */
+function runScript(argv) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(argv.at(-1) ?? '')} exit ${code}: ${stderr.slice(-500)}`))));
   });
 }
 
@@ -345,8 +361,21 @@ try {
     );
   }
 
+  // The search row runs bench/search.mjs once, after the rounds: it alternates with grep itself.
+  const search = { ok: false, reason: 'not run' };
+  const runSearch = async () => {
+    const out = path.join(root, 'search.json');
+    try {
+      await runScript(['--import', 'tsx', path.join(HERE, 'search.mjs'), '--mb', String(sizes.searchMb), '--rounds', String(sizes.searchRounds), '--cases', 'files', '--json', out]);
+      Object.assign(search, { ok: true, ...JSON.parse(fs.readFileSync(out, 'utf8')) });
+    } catch (err) {
+      Object.assign(search, { ok: false, reason: err.message.split('\n')[0] });
+      log(`search row skipped: ${search.reason}`);
+    }
+  };
+
   if (cli.only !== undefined) {
-    const known = new Set(jobs.map((job) => job.label));
+    const known = new Set([...jobs.map((job) => job.label), 'search']);
     for (const name of cli.only) if (!known.has(name)) throw new Error(`--only: unknown job ${name} (jobs: ${[...known].join(', ')})`);
     jobs.splice(0, jobs.length, ...jobs.filter((job) => cli.only.has(job.label)));
   }
@@ -361,6 +390,13 @@ try {
     }
   }
 
+  if (cli.only === undefined || cli.only.has('search')) {
+    process.stderr.write(`search: ${sizes.searchMb} MB against grep…`.padEnd(48));
+    const t = Date.now();
+    await runSearch();
+    process.stderr.write(` ${((Date.now() - t) / 1000).toFixed(1)} s, load ${load().split(',')[0]}\n`);
+  }
+
   if (cli.only !== undefined) {
     // A partial run has no complete table: print each job's medians instead.
     const med = (list) => (list.length === 0 ? undefined : median(list).toFixed(3));
@@ -372,6 +408,7 @@ try {
     }
     for (const r of results.stream) log(`stream: +${(r.growth / 2 ** 20).toFixed(1)} MiB RSS, ${r.ms.toFixed(0)} ms`);
     for (const [phase, runs] of Object.entries(results.list)) for (const r of runs) log(`list ${phase}: ${JSON.stringify(r)}`);
+    if (search.ok) for (const row of search.rows) log(`search ${row.key}: ${JSON.stringify(row)}`);
   } else {
     const machine = describeMachine(root);
     const report = renderReport({
@@ -390,7 +427,7 @@ try {
         loadAfter: load(),
         commit: gitDescribe(),
         listing,
-        search: fs.existsSync(path.join(HERE, 'search.mjs')),
+        search,
       },
       fixtureMessages: messages,
     });

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `sessionlog search` against `grep -r -F` on the same folder of generated sessions.
 //
-//   npm run build && node bench/search.mjs [--mb 300] [--rounds 5] [--dir /tmp/sessionlog-bench-search]
+//   npm run build && node --import tsx bench/search.mjs [--mb 1024] [--rounds 5] [--cases files,rare]
+//                                                      [--dir /tmp/sessionlog-bench-search-<mb>mb] [--json FILE]
 //
-// Generates (once, deterministically) a store of realistic agent transcripts: prompts, assistant
-// text with tool calls, tool results of 0.5–20 kB of code and logs, about half of the messages with
+// Generates (once, deterministically) a store of realistic agent transcripts with the generator
+// the tests and the other benchmarks use (test/helpers/transcripts.ts): prompts, assistant text
+// with tool calls, tool results of 0.5–20 kB of code and logs, about half of the messages with
 // non-Latin text. Then runs each query `rounds` times with a warm page cache, alternating the two
 // tools, and prints the median wall time of each and the ratio. Output is drained through a pipe
 // (GNU grep stops at the first match when stdout is /dev/null, which would flatter it).
@@ -14,79 +16,41 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rng } from '../test/helpers/rng.mjs';
+import { generateTranscript, rng } from '../test/helpers/transcripts.ts';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i === -1 ? fallback : args[i + 1];
 };
-const TARGET_MB = Number(opt('mb', '300'));
+const TARGET_MB = Number(opt('mb', '1024'));
 const ROUNDS = Number(opt('rounds', '5'));
-const DIR = path.resolve(opt('dir', path.join(os.tmpdir(), 'sessionlog-bench-search')));
+const DIR = path.resolve(opt('dir', path.join(os.tmpdir(), `sessionlog-bench-search-${TARGET_MB}mb`)));
+const CASES = new Set(opt('cases', 'files,rare,common,icase,regex').split(','));
+const JSON_OUT = opt('json', undefined);
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli/main.js');
 const RARE = 'XYZZY-needle-4242';
 
 
-const PROMPTS = [
-  'The build fails on Node 20 with ERR_REQUIRE_ESM. Can you find out why?',
-  'Add a retry with exponential backoff to the HTTP client.',
-  'Why does the test suite hang on CI but not locally?',
-  'Refactor the config loader so it validates with zod.',
-  'Пожалуйста, объясни, почему тест падает на CI.',
-  '请检查一下这个函数为什么会内存泄漏。',
-  'ビルドが失敗する理由を調べてください。',
-];
-const CODE = [
-  "import { readFile } from 'node:fs/promises';",
-  'export async function load(path: string) {',
-  "  const text = await readFile(path, 'utf8');",
-  '  return JSON.parse(text) as Config;',
-  '}',
-  "  console.log(`${key}=${value}`); // 日志输出",
-  '[info] starting worker pid=4242',
-  '[warn] retrying request in 200ms (attempt 2/5)',
-  'npm ERR! code ERR_REQUIRE_ESM',
-  '    at Module._load (node:internal/modules/cjs/loader:1023:12)',
-  '✓ test/parser.test.ts (12 tests) 48ms',
-];
-
-function blob(random, min, max) {
-  const target = min + Math.floor(random() * (max - min));
-  const out = [];
-  let size = 0;
-  while (size < target) {
-    const line = CODE[Math.floor(random() * CODE.length)];
-    out.push(line);
-    size += line.length + 1;
-  }
-  return out.join('\n');
-}
-
-/** Writes one session file of about `bytes`; returns its size. */
-function writeSession(n, bytes, random) {
+/**
+ * Writes one session file of about `bytes`: the shared transcript generator's messages, stamped
+ * as the store stamps them. One session in fifty holds the rare needle, in its first tool result.
+ */
+function writeSession(n, bytes) {
   const id = `bench-${String(n).padStart(5, '0')}`;
   const t0 = Date.UTC(2026, 0, 1) + n * 3_600_000;
   const lines = [JSON.stringify({ type: 'session', version: 1, id, createdAt: new Date(t0).toISOString(), title: `Bench session ${n}`, model: 'gpt-5' })];
   let size = lines[0].length + 1;
-  for (let i = 0; size < bytes; i++) {
-    const ts = new Date(t0 + i * 1000).toISOString();
-    const kind = i % 3;
-    let entry;
-    if (kind === 0) entry = { type: 'message', id: `${id}-${i}`, ts, role: 'user', content: PROMPTS[Math.floor(random() * PROMPTS.length)] };
-    else if (kind === 1) {
-      entry = {
-        type: 'message', id: `${id}-${i}`, ts, role: 'assistant',
-        content: [{ type: 'text', text: 'Let me look at the relevant files first.' }],
-        toolCalls: [{ id: `call-${i}`, name: 'read_file', arguments: { path: 'src/config.ts' } }],
-        usage: { input: 1000 + i, output: 100, cacheRead: 500 },
-      };
-    } else {
-      // The rare needle: in one tool result of one session in fifty.
-      const needle = n % 50 === 7 && i === 2 ? `\n${RARE}\n` : '';
-      entry = { type: 'message', id: `${id}-${i}`, ts, role: 'tool', toolCallId: `call-${i - 1}`, toolName: 'read_file', content: blob(random, 500, 20000) + needle };
+  // Messages average about 2.9 kB: ask for enough, then stop at the size.
+  const messages = generateTranscript({ seed: 1000 + n, messages: Math.ceil(bytes / 2000) + 8 });
+  let needle = n % 50 === 7;
+  for (let i = 0; i < messages.length && size < bytes; i++) {
+    const message = messages[i];
+    if (needle && message.role === 'tool') {
+      message.content = `${message.content}\n${RARE}\n`;
+      needle = false;
     }
-    const line = JSON.stringify(entry);
+    const line = JSON.stringify({ type: 'message', id: `${id}-${i}`, ts: new Date(t0 + i * 1000).toISOString(), ...message });
     lines.push(line);
     size += Buffer.byteLength(line) + 1;
   }
@@ -95,13 +59,14 @@ function writeSession(n, bytes, random) {
 }
 
 function generate() {
-  const marker = path.join(DIR, `.generated-${TARGET_MB}mb`);
+  // The version names the generator: a folder made by an older one is made again.
+  const marker = path.join(DIR, `.generated-v2-${TARGET_MB}mb`);
   if (fs.existsSync(marker)) return;
   fs.rmSync(DIR, { recursive: true, force: true });
   fs.mkdirSync(DIR, { mode: 0o700 });
   const random = rng(42);
   let total = 0;
-  for (let n = 0; total < TARGET_MB * 1e6; n++) total += writeSession(n, 200_000 + Math.floor(random() * 1_000_000), random);
+  for (let n = 0; total < TARGET_MB * 1e6; n++) total += writeSession(n, 200_000 + Math.floor(random() * 1_000_000));
   fs.writeFileSync(marker, '');
 }
 
@@ -134,7 +99,19 @@ async function compare(name, ours, theirs) {
     outA = n1;
     outB = n2;
   }
-  const row = { case: name, sessionlog_ms: Math.round(median(a)), grep_ms: Math.round(median(b)), ratio: +(median(a) / median(b)).toFixed(2), sessionlog_out: outA, grep_out: outB };
+  const ratios = a.map((ms, i) => ms / b[i]);
+  const range = (xs) => [Math.round(Math.min(...xs)), Math.round(Math.max(...xs))];
+  const row = {
+    case: name,
+    sessionlog_ms: Math.round(median(a)),
+    sessionlog_range: range(a),
+    grep_ms: Math.round(median(b)),
+    grep_range: range(b),
+    ratio: +(median(a) / median(b)).toFixed(2),
+    ratio_range: [+Math.min(...ratios).toFixed(2), +Math.max(...ratios).toFixed(2)],
+    sessionlog_out: outA,
+    grep_out: outB,
+  };
   console.log(JSON.stringify(row));
   return row;
 }
@@ -147,8 +124,16 @@ console.log(JSON.stringify({ dir: DIR, sessions: files.length, bytes, node: proc
 // Index the folder first, so the search runs do not include building it.
 spawnSync(process.execPath, [BIN, '--dir', DIR, 'list', '--limit', '1'], { stdio: 'ignore' });
 const cli = (...rest) => [BIN, '--dir', DIR, 'search', ...rest];
-await compare('rare text, every hit', cli(RARE, '--json'), ['-r', '-F', RARE, DIR]);
-await compare('rare text, files with hits', cli(RARE, '--json'), ['-r', '-F', '-l', RARE, DIR]);
-await compare('common text (~1 hit per tool result)', cli('ERR_REQUIRE_ESM', '--json'), ['-r', '-F', 'ERR_REQUIRE_ESM', DIR]);
-await compare('case-insensitive', cli(RARE.toLowerCase(), '-i', '--json'), ['-r', '-F', '-i', RARE.toLowerCase(), DIR]);
-await compare('regex', cli('retrying request in [0-9]+ms', '-e', '--json'), ['-r', '-E', 'retrying request in [0-9]+ms', DIR]);
+const rows = [];
+const run = async (key, ...rest) => {
+  if (CASES.has(key)) rows.push({ key, ...(await compare(...rest)) });
+};
+// The issue's target: which sessions hold a rare string, as `grep -r -F -l` answers it.
+await run('files', 'rare text, sessions with hits (`search -l`)', cli(RARE, '-l', '--json'), ['-r', '-F', '-l', RARE, DIR]);
+await run('rare', 'rare text, every hit', cli(RARE, '--json'), ['-r', '-F', RARE, DIR]);
+await run('common', 'common text (~1 hit per tool result)', cli('ERR_REQUIRE_ESM', '--json'), ['-r', '-F', 'ERR_REQUIRE_ESM', DIR]);
+await run('icase', 'case-insensitive', cli(RARE.toLowerCase(), '-i', '--json'), ['-r', '-F', '-i', RARE.toLowerCase(), DIR]);
+await run('regex', 'regex', cli('retrying request in [0-9]+ms', '-e', '--json'), ['-r', '-E', 'retrying request in [0-9]+ms', DIR]);
+if (JSON_OUT !== undefined) {
+  fs.writeFileSync(JSON_OUT, JSON.stringify({ dir: DIR, sessions: files.length, bytes, grep: grepVersion, rounds: ROUNDS, rows }));
+}

@@ -9,7 +9,7 @@
  * Regular expressions and case-insensitive search on non-ASCII text decode every line.
  */
 import fs from 'node:fs';
-import { promisify } from 'node:util';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { decodeLine, type ProblemKind } from './format/codec.js';
 import { classifyLine, type EntryValidator } from './format/records.js';
 import { HEADER_TYPE } from './format/schema.js';
@@ -17,12 +17,11 @@ import { errnoOf, ioError, SessionStoreError } from './errors.js';
 import { sessionPath } from './fs/paths.js';
 import { assertValidId } from './ids.js';
 import { sessionIds } from './session/resolve.js';
-import { closeQuietly, openForRead } from './fs/files.js';
+import { openForReadSync } from './fs/files.js';
 import { makeMatcher, type Matcher, snippetOf, searchableText } from './search-text.js';
 
 export { makeMatcher, rawSafe, searchableText, snippetOf } from './search-text.js';
 
-const read = promisify(fs.read);
 
 /** Options of `search()`. */
 export interface SearchOptions {
@@ -96,6 +95,8 @@ export interface SearchContext {
 
 /** Bytes read per call: large enough that syscalls are noise next to the scan. */
 const CHUNK = 1024 * 1024;
+/** The event loop runs at least once per this many bytes read (timers, signals, an abort). */
+const YIELD_EVERY = 8 * CHUNK;
 const NEWLINE = 0x0a;
 
 function str(value: unknown): string | undefined {
@@ -134,6 +135,14 @@ function examine(
   return classified.kind === 'problem' ? { ...base, problem: classified.problem } : base;
 }
 
+function closeSyncQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Read-only: nothing was written that a failed close could lose.
+  }
+}
+
 function countNewlines(buf: Buffer, from: number, to: number): number {
   let count = 0;
   for (let at = buf.indexOf(NEWLINE, from); at !== -1 && at < to; at = buf.indexOf(NEWLINE, at + 1)) count++;
@@ -145,9 +154,13 @@ function headerTitle(bytes: Buffer): string | undefined {
   return decoded.ok ? str(decoded.value['title']) : undefined;
 }
 
-/** Two read buffers, reused across files: one is scanned while the next read fills the other. */
+/**
+ * Two read buffers, reused across files: a chunk's unfinished last line is still referenced when
+ * the next chunk is read. `sinceYield` counts bytes read since the search last let the event loop run.
+ */
 interface Buffers {
   readonly pair: [Buffer, Buffer];
+  sinceYield: number;
 }
 
 /** Hits of one file, in file order. `onBytes` reports bytes consumed. */
@@ -159,10 +172,13 @@ async function* searchFile(
   onBytes: (n: number) => void,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<SearchHit> {
-  const { fd } = await openForRead(target.file);
-  const readAt = async (buf: Buffer, position: number): Promise<number> => {
+  // Synchronous reads, yielding to the event loop between them every few MiB: a search reads
+  // whole files from the page cache, where a thread-pool round trip per 1 MiB read and per open
+  // cost more than the read itself (1 GB: 1.1–1.4 s with async reads, 0.85–1.1 s this way).
+  const { fd } = openForReadSync(target.file);
+  const readAt = (buf: Buffer, position: number): number => {
     try {
-      return (await read(fd, buf, 0, buf.length, position)).bytesRead;
+      return fs.readSync(fd, buf, 0, buf.length, position);
     } catch (err) {
       throw ioError('read', target.file, err);
     }
@@ -203,16 +219,18 @@ async function* searchFile(
 
   let [current, next] = buffers.pair;
   let position = 0;
-  let pending = readAt(current, 0);
   try {
     for (;;) {
-      const n = await pending;
+      if (buffers.sinceYield >= YIELD_EVERY) {
+        buffers.sinceYield = 0;
+        await yieldToLoop();
+      }
+      const n = readAt(current, position);
+      buffers.sinceYield += n;
       onBytes(n);
       if (n === 0 || signal?.aborted === true) break;
       const base = position;
       position += n;
-      // Read the next chunk while this one is scanned.
-      pending = readAt(next, position);
       const data = current.subarray(0, n);
       let start = 0;
       if (carryBytes > 0 || skipping) {
@@ -286,9 +304,7 @@ async function* searchFile(
       if (hit !== undefined) yield hit;
     }
   } finally {
-    // The read in flight must finish before its buffer is reused and its fd closed.
-    await pending.catch(() => 0);
-    await closeQuietly(fd);
+    closeSyncQuietly(fd);
   }
 }
 
@@ -300,7 +316,7 @@ export async function* searchTargets(
   ctx: SearchContext,
 ): AsyncGenerator<SearchHit> {
   const matcher = makeMatcher(query, options);
-  const buffers: Buffers = { pair: [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)] };
+  const buffers: Buffers = { pair: [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)], sinceYield: 0 };
   const total = targets.reduce((sum, target) => sum + target.bytes, 0);
   let bytesDone = 0;
   let filesDone = 0;
@@ -347,11 +363,14 @@ export async function collectTargets(dir: string, named: readonly string[] | und
   for (const id of ids) {
     assertValidId(id);
     const file = sessionPath(dir, id);
-    const st = await fs.promises.stat(file).catch((err: unknown) => {
-      if (errnoOf(err) === 'ENOENT' && named === undefined) return undefined;
-      if (errnoOf(err) === 'ENOENT') throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session file at ${file}.`, { path: file, cause: err });
-      throw ioError('stat', file, err);
-    });
+    // Synchronous, as the reads: one thread-pool round trip per session was a tenth of a search.
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(file);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw ioError('stat', file, err);
+      if (named !== undefined) throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session file at ${file}.`, { path: file, cause: err });
+    }
     if (st !== undefined) targets.push({ id, file, bytes: st.size, mtimeMs: st.mtimeMs });
   }
   if (named === undefined) targets.sort((a, b) => b.mtimeMs - a.mtimeMs || a.id.localeCompare(b.id));

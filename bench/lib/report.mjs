@@ -55,6 +55,21 @@ function ratioRow(row, pair, limit, floorName) {
   };
 }
 
+/** The CLI search row, from bench/search.mjs: `search -l` against `grep -r -F -l` on the same folder. */
+function searchRow(row, search) {
+  const found = search.ok ? search.rows.find((r) => r.key === 'files') : undefined;
+  if (found === undefined) return { ...row, measured: `not measured (${search.reason ?? 'no result'})`, floor: '–', ratio: '–', pass: undefined };
+  const range = ([lo, hi]) => `${ms(lo)}–${ms(hi)}`;
+  return {
+    ...row,
+    figure: row.figure.replace('1 GB', mb(search.bytes)),
+    measured: `\`search -l\` ${ms(found.sessionlog_ms)} (${range(found.sessionlog_range)}), ${search.sessions} sessions`,
+    floor: `grep ${ms(found.grep_ms)} (${range(found.grep_range)})`,
+    ratio: `${found.ratio.toFixed(2)}× (${found.ratio_range[0].toFixed(2)}×–${found.ratio_range[1].toFixed(2)}×)`,
+    pass: found.ratio <= 2,
+  };
+}
+
 /** The listing rows, from the phases of bench/listing.mjs (see docs/listing.md) against the index-parse floor. */
 function listingRow(row, list, listing) {
   if (!listing.ok || list.warm.length === 0) {
@@ -167,14 +182,7 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
         rows.push(listingRow(base, results.list, facts.listing));
         break;
       default:
-        // The CLI search row belongs to bench/search.mjs (grep on the same folder) and docs/cli.md.
-        rows.push({
-          ...base,
-          measured: facts.search ? 'measured by `node bench/search.mjs`: see docs/cli.md' : 'measured in docs/cli.md',
-          floor: '–',
-          ratio: '–',
-          pass: undefined,
-        });
+        rows.push(searchRow(base, facts.search));
     }
   }
 
