@@ -81,6 +81,21 @@ describe('search', () => {
     await store.close();
   });
 
+  it('lets timers and an abort through during a long search without hits', async () => {
+    const dir = tempDir();
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) writeFile(dir, id, 6_000_000, 'ordinary', 6);
+    const store = await openStore({ dir });
+    const ac = new AbortController();
+    // A timer, not the progress callback: it fires only if the search lets the event loop run.
+    setTimeout(() => ac.abort(), 0);
+    let last = { bytes: 0, bytesDone: 0 };
+    for await (const hit of store.search('no such needle', { signal: ac.signal, onProgress: (p) => (last = p) })) expect(hit).toBeUndefined();
+    expect(last.bytes).toBeGreaterThan(35_000_000);
+    // The timer fires at the second yield at the latest (one every 8 MiB): well before the end.
+    expect(last.bytesDone).toBeLessThan(last.bytes - 10_000_000);
+    await store.close();
+  });
+
   it('limitPerSession stops reading each session at its nth hit and still reports every byte done', async () => {
     const dir = tempDir();
     writeFile(dir, 'a', 3_000_000, 'hit', 4);
