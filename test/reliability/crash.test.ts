@@ -2,12 +2,13 @@
  * Rows A1, A2, A4 of the reliability matrix: process crashes at random moments, at every I/O
  * step, and in the middle of one huge write.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.js';
 import { rng } from '../helpers/transcripts.js';
-import { runChild, startChild } from '../helpers/children.js';
+import { type ChildResult, runChild, startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { duplicates, figure, FULL, idsOnDisk, scale, straceWorks } from './matrix.js';
@@ -210,5 +211,219 @@ describe('A7 SIGKILL in the middle of a repair (the one rewrite of a session)', 
       intact++;
     }
     figure('A7', `SIGKILL during repair: ${intact}/${runs} sessions intact (old or new file, every entry once), recovery files hold only removed bytes, temp files left after the next open ${leftoverTemps}`);
+  });
+});
+
+/** Which of the store's files a path names, or undefined for anything outside the store folder. */
+function repairPathKind(dir: string, p: string): string | undefined {
+  if (p === dir) return 'folder';
+  if (!p.startsWith(`${dir}/`)) return undefined;
+  const name = p.slice(dir.length + 1);
+  if (name === 's.jsonl') return 'session';
+  if (name.startsWith('s.jsonl.recovered-')) return 'recovery';
+  if (name === '.s.jsonl.lock') return 'lock';
+  if (/^\.s\.jsonl\.lock\/owner-/.test(name)) return 'lock owner';
+  if (/^\.s\.jsonl\.lock\.\d+\.\d+\.tmp\/owner-/.test(name)) return 'staged owner';
+  if (/^\.s\.jsonl\.lock\.\d+\.\d+\.tmp$/.test(name)) return 'lock staging';
+  if (/^\.s\.jsonl\.\d+\.\d+\.tmp$/.test(name)) return 'temp';
+  return `other ${name}`;
+}
+
+/** One call of strace `-y` output on the store's files: which thread, which syscall, on which of the files. */
+interface RepairStep {
+  readonly tid: number;
+  readonly syscall: string;
+  /** The kinds of store files it names, e.g. `temp` or `temp,session`. */
+  readonly kinds: string;
+  /** Whether it changes what is on disk (a read, a close or an open without O_CREAT does not). */
+  readonly changes: boolean;
+  /** The store paths it names. */
+  readonly paths: string[];
+}
+
+const READ_ONLY_SYSCALLS = new Set(['read', 'pread64', 'close', 'openat']);
+
+function repairSteps(dir: string, lines: readonly string[]): RepairStep[] {
+  const steps: RepairStep[] = [];
+  for (const line of lines) {
+    const call = /^(\d+) +(\w+)\((.*)$/.exec(line);
+    if (call === null) continue;
+    const [, tid = '', syscall = '', args = ''] = call;
+    // Paths appear quoted ("…") and, with -y, as fd annotations (<…>).
+    const paths = [...new Set([...args.matchAll(/"([^"]*)"|<(\/[^>]*)>/g)].map((m) => (m[1] ?? m[2] ?? '').replace(/\(deleted\)$/, '')))].filter((p) => repairPathKind(dir, p) !== undefined);
+    if (paths.length === 0) continue;
+    const kinds = [...new Set(paths.map((p) => repairPathKind(dir, p)))].join(',');
+    const changes = !READ_ONLY_SYSCALLS.has(syscall) || (syscall === 'openat' && args.includes('O_CREAT'));
+    steps.push({ tid: Number(tid), syscall, kinds, changes, paths });
+  }
+  return steps;
+}
+
+const stepName = (step: RepairStep): string => `${step.syscall} ${step.kinds}`;
+
+/** The call a `signal=KILL` injection landed on: the one whose result strace shows as `= ?`. */
+function killedCall(trace: readonly string[]): string {
+  const calls = trace.filter((line) => /^\d+ +\w+\(/.test(line));
+  const resumed = trace.map((line) => /^(\d+) +<\.\.\. (\w+) resumed>.*= \?$/.exec(line)).find((m) => m !== null);
+  if (resumed != null) {
+    const unfinished = calls.filter((line) => line.startsWith(`${resumed[1]} `) && line.includes(`${resumed[2]}(`) && line.endsWith('<unfinished ...>'));
+    if (unfinished.length > 0) return unfinished.at(-1) ?? '';
+  }
+  return calls.find((line) => / = \?$/.test(line)) ?? calls.at(-1) ?? '';
+}
+
+/** Starts `repair-on-signal.mjs`, attaches strace to it once it is ready, then lets it repair. */
+async function tracedRepair(dir: string, strace: (pid: number) => string[]): Promise<{ result: ChildResult; trace: string[]; pid: number }> {
+  const child = startChild('repair-on-signal.mjs', [dir, 's', String(A7_NOW)]);
+  const pid = Number((await child.line(/^ready \d+$/)).split(' ')[1]);
+  const traceFile = path.join(path.dirname(dir), `${path.basename(dir)}.strace`);
+  // Attached after `ready`: the child's start-up is not traced, only what follows the signal.
+  const tracer = spawn('strace', ['-f', '-y', '-p', String(pid), '-o', traceFile, ...strace(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  tracer.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const tracerDone = new Promise((resolve) => tracer.on('close', resolve));
+  await waitFor('strace to attach', () => /attached/.test(stderr) || tracer.exitCode !== null, { timeoutMs: 30_000 }).catch(() => undefined);
+  if (!/attached/.test(stderr)) {
+    child.process.kill('SIGKILL'); // it would wait for its signal forever
+    tracer.kill('SIGKILL');
+    await child.done;
+  }
+  expect(stderr, 'strace attached').toMatch(/attached/);
+  child.process.kill('SIGUSR2');
+  const result = await child.done;
+  await tracerDone;
+  const trace = fs.readFileSync(traceFile, 'utf8').split('\n');
+  fs.rmSync(traceFile);
+  return { result, trace, pid };
+}
+
+/** The fixed clock of the repairing child: its recovery file's name is known. */
+const A7_NOW = Date.UTC(2026, 0, 1);
+
+/** A session with bad lines in the middle and a torn tail; big enough at full scale for several batches. */
+function damagedSession(dir: string, entries: number): string[] {
+  fs.mkdirSync(dir);
+  const ids: string[] = [];
+  let text = `${JSON.stringify({ type: 'session', version: 1, id: 's', createdAt: '2026-01-01T00:00:00.000Z' })}\n`;
+  for (let n = 0; n < entries; n++) {
+    ids.push(`r${n}`);
+    text += `${JSON.stringify({ type: 'message', id: `r${n}`, ts: '2026-01-01T00:00:01.000Z', role: 'user', content: `r${n} ${'y'.repeat(200)}` })}\n`;
+    if (n % Math.ceil(entries / 3) === 1) text += `{"bad": ${n},\n`;
+  }
+  fs.writeFileSync(path.join(dir, 's.jsonl'), `${text}{"torn":`, { mode: 0o600 });
+  return ids;
+}
+
+describe.skipIf(!straceWorks())('A7 a crash at every I/O step of a repair (strace attached after the child is ready)', () => {
+  // Every syscall that changes a file or the folder, at CI scale; reads, writes, closes and metadata at full scale.
+  const syscalls = FULL
+    ? ['openat', 'write', 'pwrite64', 'read', 'pread64', 'fsync', 'fdatasync', 'close', 'rename', 'link', 'unlink', 'mkdir', 'rmdir', 'chmod', 'fchmod', 'utimensat']
+    : ['openat', 'fsync', 'fdatasync', 'rename', 'link', 'unlink', 'mkdir', 'rmdir'];
+  const entries = scale(50, 12_000);
+
+  it(`leaves the old or the new session, recovery files with only removed bytes, and nothing the next open and repair do not clear (${syscalls.join(', ')})`, async () => {
+    const root = tempDir();
+    // The reference run: what the session and its recovery file look like after a repair, and every step it takes.
+    const refDir = path.join(root, 'reference');
+    const ids = damagedSession(refDir, entries);
+    const oldBytes = fs.readFileSync(path.join(refDir, 's.jsonl'));
+    const reference = await tracedRepair(refDir, () => ['-e', `trace=${syscalls.join(',')}`]);
+    expect(reference.result.stdout).toMatch(/^repaired [1-9]\d*$/m);
+    const newBytes = fs.readFileSync(path.join(refDir, 's.jsonl'));
+    const recoveryName = fs.readdirSync(refDir).find((n) => n.startsWith('s.jsonl.recovered-')) ?? '';
+    const recoveryBytes = fs.readFileSync(path.join(refDir, recoveryName));
+    const referenceSteps = repairSteps(refDir, reference.trace);
+    // Every step in the main thread, and every step that changes the disk in any thread.
+    const expectedSteps = new Set(referenceSteps.filter((step) => step.tid === reference.pid || step.changes).map(stepName));
+
+    // strace counts `when=N` per thread, and the main thread's count includes libuv's wake-ups
+    // (eventfd writes) whose number varies from run to run. So calls on a file whose name is known
+    // once the pid is (all but the owner file, named at random) are also swept with -P on that path:
+    // at CI scale those from libuv's pool (async fs), which the main thread's N-th call would
+    // always beat; at full scale all of them.
+    type Sweep = { name: string; args: (dir: string, pid: number, n: number) => string[] };
+    const sweeps: Sweep[] = syscalls.map((syscall) => ({
+      name: syscall,
+      args: (_dir, _pid, n) => ['-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL:when=${n}`],
+    }));
+    const byPath = new Map<string, { syscall: string; file: string }>();
+    for (const step of referenceSteps) {
+      const file = step.paths.find((p) => !(repairPathKind(refDir, p) ?? '').includes('owner'));
+      if (file !== undefined && (FULL || (step.tid !== reference.pid && step.changes))) byPath.set(`${step.syscall} ${file}`, { syscall: step.syscall, file });
+    }
+    for (const step of byPath.values()) {
+      const relative = path.relative(refDir, step.file).replaceAll(String(reference.pid), '<pid>');
+      sweeps.push({
+        name: `${step.syscall} -P ${relative || '.'}`,
+        args: (dir, pid, n) => ['-P', path.join(dir, relative.replaceAll('<pid>', String(pid))), '-e', `trace=${step.syscall}`, '-e', `inject=${step.syscall}:signal=KILL:when=${n}`],
+      });
+    }
+
+    const hitSteps = new Set<string>();
+    let points = 0;
+    let recovered = 0;
+    let storePoints = 0;
+    let oldAfter = 0;
+    let newAfter = 0;
+    let lost = 0;
+    for (const sweep of sweeps) {
+      for (let n = 1; ; n++) {
+        const dir = path.join(root, `${sweep.name.replace(/\W+/g, '_')}-${n}`);
+        damagedSession(dir, entries);
+        const { result, trace } = await tracedRepair(dir, (pid) => sweep.args(dir, pid, n));
+        if (result.stdout.includes('repaired')) {
+          fs.rmSync(dir, { recursive: true });
+          break; // the n-th call came after the repair, or never: every point of this sweep is covered
+        }
+        const where = `${sweep.name} #${n}`;
+        expect(result.signal, `${where}: ${result.stdout} ${result.stderr}`).toBe('SIGKILL');
+        points++;
+        const killedAt = repairSteps(dir, [killedCall(trace)]);
+        for (const step of killedAt) hitSteps.add(stepName(step));
+        if (killedAt.length > 0) storePoints++;
+
+        // The session is the old file or the new one, byte for byte: every entry once.
+        const file = path.join(dir, 's.jsonl');
+        const now = fs.readFileSync(file);
+        const isOld = now.equals(oldBytes);
+        const isNew = now.equals(newBytes);
+        expect(isOld || isNew, `${where}: the session is neither the old nor the new file`).toBe(true);
+        if (isOld) oldAfter++;
+        else newAfter++;
+        // Recovery files hold only removed bytes (a prefix of them when the kill came mid-write);
+        // once the session is new, one holds all of them.
+        const recoveries = fs.readdirSync(dir).filter((name) => name.startsWith('s.jsonl.recovered-'));
+        for (const name of recoveries) {
+          const bytes = fs.readFileSync(path.join(dir, name));
+          expect(recoveryBytes.subarray(0, bytes.length).equals(bytes), `${where}: ${name} holds bytes that were not removed`).toBe(true);
+        }
+        if (isNew) {
+          const complete = recoveries.some((name) => fs.readFileSync(path.join(dir, name)).equals(recoveryBytes));
+          if (!complete) lost++;
+          expect(complete, `${where}: the new session's removed bytes are in a recovery file`).toBe(true);
+        }
+
+        // The next open sweeps the dead process's temp file.
+        const store = await openStore({ dir });
+        await waitFor(`${where}: the temp sweep`, () => fs.readdirSync(dir).every((name) => !/^\.s\.jsonl\.\d+\.\d+\.tmp$/.test(name)));
+        // A lock the dead process held is stale once 20 s have passed: age it rather than wait.
+        const lockDir = path.join(dir, '.s.jsonl.lock');
+        const old = new Date(Date.now() - 60_000);
+        if (fs.existsSync(lockDir)) for (const name of fs.readdirSync(lockDir)) fs.utimesSync(path.join(lockDir, name), old, old);
+        // The next repair takes over, clears the lock's leftovers and ends with the new file.
+        const report = await store.repair('s');
+        expect(report.repaired, where).toBe(isOld);
+        expect(fs.readFileSync(file).equals(newBytes), `${where}: the session after the next repair`).toBe(true);
+        expect((await store.read('s')).entries.map((e) => e.id), where).toEqual(ids);
+        await store.close();
+        expect(fs.readdirSync(dir).filter((name) => name.startsWith('.s.jsonl.')), `${where}: leftovers after the next repair`).toEqual([]);
+        recovered++;
+        fs.rmSync(dir, { recursive: true });
+      }
+    }
+    // Every step of the reference repair on the store's files was a crash point.
+    const missed = [...expectedSteps].filter((step) => !hitSteps.has(step));
+    expect(missed, 'steps of the repair never crashed at').toEqual([]);
+    figure('A7 sweep', `crash at every I/O step of repair (${syscalls.join(', ')}; all ${expectedSteps.size} distinct steps on the session, temp, recovery and lock files hit): points ${recovered}/${points} recovered (${storePoints} on the store's files), old file ${oldAfter}, new file ${newAfter}, sessions lost 0, removed bytes lost ${lost}`);
   });
 });
