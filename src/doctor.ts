@@ -182,7 +182,7 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
       if (result.headerId !== undefined) claimed.set(result.headerId, [...(claimed.get(result.headerId) ?? []), name]);
     } else if (conflictOf(name) !== undefined) {
       const of = conflictOf(name) as string;
-      out.push({ severity: 'warning', kind: 'conflict-copy', file: name, id: of, message: `a sync-conflict copy of session ${of}; its entries are not part of the session`, fix: `compare it with the session (sessionlog show ${of}), append what is missing (sessionlog append ${of}), then delete the copy` });
+      out.push({ severity: 'warning', kind: 'conflict-copy', file: name, id: of, message: `a sync-conflict copy of session ${of}; its entries are not part of the session`, fix: `sessionlog merge ${of} (adds its entries to the session, then moves the copy to the trash)` });
     } else if (name === TRASH_DIR && entry.isDirectory()) {
       const trashed = (await fs.promises.readdir(full)).filter((n) => n.endsWith('.jsonl')).length;
       if (trashed > 0) out.push({ severity: 'info', kind: 'trash', file: name, message: `${plural(trashed, 'session')} in the trash`, fix: `move one back with mv, or empty it with rm -r ${JSON.stringify(full)}` });
