@@ -397,7 +397,7 @@ export class SessionIndex {
         checked.add(row.id);
         const record = this.#records.get(row.id);
         const st = fs.lstatSync(sessionPath(this.#s.dir, row.id), { throwIfNoEntry: false });
-        return record === undefined || st === undefined || !sameFingerprint(record.fp, fingerprintOf(st));
+        return record === undefined || st === undefined || !sameFingerprint(record.fp, st);
       });
       await mapLimit(
         stale.map((row) => row.id),
@@ -446,8 +446,10 @@ export class SessionIndex {
       }
       onDisk.add(id);
       const record = this.#records.get(id);
-      const st = fs.lstatSync(path.join(dir, name), { throwIfNoEntry: false });
-      if (record === undefined || st === undefined || !sameFingerprint(record.fp, fingerprintOf(st))) stale.push(id);
+      // A template string, not path.join (dir is absolute and normalised), and the Stats compared
+      // as they are: this loop runs once per session on every full pass.
+      const st = fs.lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
+      if (record === undefined || st === undefined || !sameFingerprint(record.fp, st)) stale.push(id);
     }
     for (const id of this.#records.keys()) if (!onDisk.has(id)) stale.push(id);
     this.#setConflicts(conflicts);
