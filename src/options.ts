@@ -54,7 +54,8 @@ export interface StoreOptions<S extends z.ZodType = z.ZodType> {
   readonly schema?: S;
   /**
    * Largest entry accepted, as encoded JSON bytes. Larger entries are refused by `append` before
-   * anything is written, and larger lines on disk are reported as `oversize` and skipped.
+   * anything is written, and larger lines on disk are reported as `oversize` and skipped. At most
+   * 512 MiB: a longer line could not be decoded into a JS string at all.
    * @default 67108864 (64 MiB)
    */
   readonly maxEntryBytes?: number;
@@ -117,13 +118,20 @@ function invalid(name: string, expected: string, value: unknown): SessionStoreEr
   return new SessionStoreError('ERR_INVALID_OPTION', `Expected \`${name}\` to be ${expected}, got ${shown} (${typeof value}).`);
 }
 
-function count(name: string, value: unknown, fallback: number, min: number): number {
+function count(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalid(name, `an integer >= ${min}`, value);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(name, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`, value);
   }
   return value;
 }
+
+/**
+ * The largest `maxEntryBytes`: a line is decoded into one JS string, and V8 refuses strings over
+ * 536,870,888 characters (Node's ERR_STRING_TOO_LONG), so a larger cap would let such a line
+ * throw instead of being reported oversize (row D8 of docs/reliability.md).
+ */
+export const MAX_ENTRY_BYTES_LIMIT = 512 * 1024 * 1024;
 
 /** Applies defaults and validates; throws ERR_INVALID_OPTION naming the option. */
 export function resolveOptions(options: StoreOptions): ResolvedOptions {
@@ -147,7 +155,7 @@ export function resolveOptions(options: StoreOptions): ResolvedOptions {
     maxBytes: count('flush.maxBytes', flush.maxBytes, DEFAULTS.maxBytes, 1),
     intervalMs: count('flush.intervalMs', flush.intervalMs, DEFAULTS.intervalMs, 1),
     durable: durability === 'fsync',
-    maxEntryBytes: count('maxEntryBytes', options.maxEntryBytes, DEFAULTS.maxEntryBytes, 1024),
+    maxEntryBytes: count('maxEntryBytes', options.maxEntryBytes, DEFAULTS.maxEntryBytes, 1024, MAX_ENTRY_BYTES_LIMIT),
     maxBufferedBytes: count('maxBufferedBytes', options.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1),
     flushOnExit: options.flushOnExit ?? true,
     watch: options.watch !== undefined && options.watch !== false,

@@ -236,5 +236,9 @@ describe('sessions', () => {
     const dir = tempDir();
     await expect(openStore({ dir, flush: { maxEntries: 0 } })).rejects.toThrow(/flush\.maxEntries.*got 0/);
     await expect(openStore({ dir, durability: 'always' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    // A line above V8's string limit could not be decoded: the cap cannot be raised that far (D8).
+    await expect(openStore({ dir, maxEntryBytes: 600_000_000 })).rejects.toThrow(/maxEntryBytes.*from 1024 to 536870912.*got 600000000/);
+    const largest = await openStore({ dir, maxEntryBytes: 512 * 1024 * 1024 });
+    await largest.close();
   });
 });
