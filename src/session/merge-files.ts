@@ -1,20 +1,16 @@
 /**
  * The file work of a merge (src/session/merge.ts): finding the conflict copies of a session,
- * reading byte ranges, the output files, and moving merged copies aside. The safe-rewrite steps
- * are those of repair (src/session/repair.ts): temp file in the folder (0600, O_EXCL), fsync,
- * rename, fsync of the folder, bytes another process appended after the last check carried over.
+ * hashing lines, checking that a copy did not change, and moving merged copies aside. The
+ * safe-rewrite steps (output files, the "did it grow?" check, rename, carry-over) are shared with
+ * repair in src/session/rewrite.ts.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoOf, ioError, SessionStoreError } from '../errors.js';
-import { FILE_MODE, writeAllSync } from '../fs/files.js';
+import { ioError, SessionStoreError } from '../errors.js';
 import { conflictOf, SESSION_EXT } from '../fs/paths.js';
-import { fileStamp, moveToTrash, TRASH_DIR } from './trash.js';
-
-const CHUNK = 256 * 1024;
-/** Output is written in batches of about this size. */
-const BATCH_BYTES = 1024 * 1024;
+import { CHUNK, readRange } from './rewrite.js';
+import { moveToTrash, TRASH_DIR } from './trash.js';
 
 /**
  * The conflict copies of session `id` in `dir` (Syncthing's `<id>.sync-conflict-….jsonl`), plus
@@ -83,123 +79,11 @@ export function hashOf(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Reads bytes [from, from + length) of an open file. */
-export function readRange(fd: number, file: string, from: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
-  let got = 0;
-  try {
-    while (got < length) {
-      const n = fs.readSync(fd, buffer, got, length - got, from + got);
-      if (n === 0) break;
-      got += n;
-    }
-  } catch (err) {
-    throw ioError('read', file, err);
-  }
-  return buffer.subarray(0, got);
-}
-
 /** sha256 of bytes [from, from + length), read in chunks: for lines too long to hold. */
 export function hashRange(fd: number, file: string, from: number, length: number): string {
   const hash = createHash('sha256');
   for (let at = from; at < from + length; at += CHUNK) hash.update(readRange(fd, file, at, Math.min(CHUNK, from + length - at)));
   return hash.digest('hex');
-}
-
-/** An output file (the merged session's temp file, the recovery file): created 0600 exclusively on first use, written in batches. */
-export class OutputFile {
-  readonly file: string;
-  #fd: number | undefined;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  /** Bytes added so far. */
-  bytes = 0;
-
-  constructor(file: string) {
-    this.file = file;
-  }
-
-  get opened(): boolean {
-    return this.#fd !== undefined;
-  }
-
-  add(piece: Buffer): void {
-    this.#pending.push(piece);
-    this.#pendingBytes += piece.length;
-    this.bytes += piece.length;
-    if (this.#pendingBytes >= BATCH_BYTES) this.drain();
-  }
-
-  /** Copies bytes [from, from + length) of another open file, in chunks. */
-  addRange(fd: number, file: string, from: number, length: number): void {
-    for (let at = from; at < from + length; at += CHUNK) this.add(readRange(fd, file, at, Math.min(CHUNK, from + length - at)));
-  }
-
-  drain(): void {
-    if (this.#pendingBytes === 0) return;
-    if (this.#fd === undefined) {
-      const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-      try {
-        this.#fd = fs.openSync(this.file, flags, FILE_MODE);
-        // open()'s mode is filtered by the umask.
-        fs.fchmodSync(this.#fd, FILE_MODE);
-      } catch (err) {
-        throw ioError('create', this.file, err);
-      }
-    }
-    try {
-      writeAllSync(this.#fd, Buffer.concat(this.#pending, this.#pendingBytes));
-    } catch (err) {
-      throw ioError('write', this.file, err);
-    }
-    this.#pending = [];
-    this.#pendingBytes = 0;
-  }
-
-  sync(): void {
-    this.drain();
-    if (this.#fd === undefined) return;
-    try {
-      fs.fsyncSync(this.#fd);
-    } catch (err) {
-      throw ioError('fsync', this.file, err);
-    }
-  }
-
-  close(): void {
-    if (this.#fd !== undefined) fs.closeSync(this.#fd);
-    this.#fd = undefined;
-  }
-
-  remove(): void {
-    this.close();
-    fs.rmSync(this.file, { force: true });
-  }
-}
-
-/** A recovery file name beside the session, as repair names them: it does not end in `.jsonl`, so it is never a session. */
-export function recoveryPathFor(file: string, now: number): string {
-  const base = `${file}.recovered-${fileStamp(now)}`;
-  for (let n = 1; ; n++) {
-    const candidate = n === 1 ? base : `${base}-${n}`;
-    if (!fs.existsSync(candidate)) return candidate;
-  }
-}
-
-/** True when the session file grew past `position`; throws when it was replaced or deleted meanwhile. */
-export function sessionGrew(file: string, stat: fs.Stats, position: number): boolean {
-  let now: fs.Stats;
-  try {
-    now = fs.statSync(file);
-  } catch (err) {
-    throw errnoOf(err) === 'ENOENT'
-      ? new SessionStoreError('ERR_SESSION_NOT_FOUND', `${file} was deleted while it was merged.`, { path: file, cause: err })
-      : ioError('stat', file, err);
-  }
-  if (now.ino !== stat.ino || now.dev !== stat.dev) {
-    throw new SessionStoreError('ERR_LOCKED', `${file} was replaced by another program while it was merged; run the merge again.`, { path: file });
-  }
-  return now.size > position;
 }
 
 /** Throws ERR_LOCKED when a copy is no longer the file that was read (a sync tool still at work). */
@@ -209,20 +93,6 @@ export function assertCopyUnchanged(file: string, stat: fs.Stats): void {
     throw new SessionStoreError('ERR_LOCKED', `${file} changed while it was merged (a sync tool at work?); nothing was replaced. Run the merge again.`, {
       path: file,
     });
-  }
-}
-
-/** Appends bytes [from, to) of the old session file to the new one (which ends with a newline), and fsyncs it. */
-export function carryOver(oldFd: number, from: number, to: number, file: string): void {
-  const bytes = readRange(oldFd, file, from, to - from);
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
-  try {
-    writeAllSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } catch (err) {
-    throw ioError('append to', file, err);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -12,38 +12,25 @@
  * reported by file, line and offset, never by content. The copies are then moved to the trash
  * folder, never deleted.
  *
- * The rewrite is repair's (src/session/repair.ts): a temp file in the folder (0600), fsync,
- * rename, fsync of the folder, under the session's rewrite lock. Concurrent appends: the caller
+ * The rewrite is repair's (src/session/rewrite.ts, shared by both): a temp file in the folder
+ * (0600), fsync, rename, fsync of the folder, under the session's rewrite lock. Concurrent appends: the caller
  * flushes this process's writer first; whatever reaches the session file while the merge runs is
  * read in one synchronous step that ends with the rename, so no flush of this process can land in
  * between, and appended after the merged records; another process's append that lands after that
  * step is copied onto the new file right after the rename.
  */
-import fs from 'node:fs';
-import { promisify } from 'node:util';
+import type fs from 'node:fs';
 import { decodeLine, encodeLine, type ProblemKind } from '../format/codec.js';
 import { LineSplitter, type RawLine } from '../format/lines.js';
 import { readHeader } from '../format/migrate.js';
 import { classifyLine } from '../format/records.js';
 import type { Header } from '../format/schema.js';
-import { ioError, SessionStoreError } from '../errors.js';
-import { closeQuietly, fsyncDir, openForRead } from '../fs/files.js';
-import { tempPathFor } from '../fs/temps.js';
+import { SessionStoreError } from '../errors.js';
+import { closeQuietly, openForRead } from '../fs/files.js';
 import { headerProblem, type ReaderContext } from './reader.js';
 import { mergeOrder, type OrderNode } from './merge-order.js';
-import {
-  assertCopyUnchanged,
-  carryOver,
-  hashOf,
-  hashRange,
-  moveCopyAside,
-  OutputFile,
-  readRange,
-  recoveryPathFor,
-  sessionGrew,
-} from './merge-files.js';
-
-const read = promisify(fs.read);
+import { assertCopyUnchanged, hashOf, hashRange, moveCopyAside } from './merge-files.js';
+import { type OutputFile, readRange, readUntilStill, readUpTo, type RewriteJob, SessionRewrite } from './rewrite.js';
 
 /** Why a line was kept in the recovery file instead of the merged session. */
 export type MergeProblemKind = ProblemKind | 'header-id-mismatch' | 'diverged' | 'other-header';
@@ -125,9 +112,8 @@ export interface MergePlan {
   readonly assertHeld?: () => void;
 }
 
-const CHUNK = 256 * 1024;
-/** The file is re-read while it keeps growing; past this many rounds, another process is too busy. */
-const MAX_ROUNDS = 50;
+/** For the messages of the shared rewrite steps. */
+const MERGE: RewriteJob = { done: 'merged', retry: 'run the merge again' };
 const NEWLINE = Buffer.from('\n');
 /** Index of the session file among the sources; the copies follow. */
 const MAIN = 0;
@@ -183,8 +169,8 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
   const byKey = new Map<string, number>();
   const pieces: Piece[] = [];
   const headers: (Occurrence & { readonly createdAt: string })[] = [];
-  const temp = new OutputFile(tempPathFor(plan.file));
-  const recovery = new OutputFile(recoveryPathFor(plan.file, plan.now));
+  const rewrite = new SessionRewrite(plan.file, plan.dir, plan.now);
+  const { temp, recovery } = rewrite;
   const written = new Set<string>();
   const problems: MergeProblem[] = [];
   let duplicates = 0;
@@ -193,7 +179,6 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
   /** The merged session's header, once chosen (undefined: none, or a fresh one). */
   let chosenHeader: Occurrence | undefined;
   let ordered = false;
-  let renamed = false;
 
   /** A problem line: kept for the recovery file, or written there at once when the order is made already. */
   const keep = (piece: Piece): void => {
@@ -304,38 +289,15 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
     recovery.add(NEWLINE);
   };
 
-  /** Reads a source asynchronously up to `size`. */
-  const readUpTo = async (src: number, size: number): Promise<void> => {
-    const source = sources[src] as Source;
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    while (source.position < size) {
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await read(source.fd, buffer, 0, Math.min(CHUNK, size - source.position), source.position));
-      } catch (err) {
-        throw ioError('read', source.file, err);
-      }
-      if (bytesRead === 0) return;
-      source.position += bytesRead;
-      for (const raw of source.splitter.push(buffer.subarray(0, bytesRead))) see(src, raw, false);
-    }
+  /** What is read of a source: its complete lines go to `see`. */
+  const feed = (src: number) => (piece: Buffer): void => {
+    for (const raw of (sources[src] as Source).splitter.push(piece)) see(src, raw, false);
   };
 
-  /** Reads what was appended to the session file since, synchronously: no flush of this process can land unseen. */
-  const readMainRestSync = (): void => {
-    const source = sources[MAIN] as Source;
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      let bytesRead: number;
-      try {
-        bytesRead = fs.readSync(source.fd, buffer, 0, CHUNK, source.position);
-      } catch (err) {
-        throw ioError('read', source.file, err);
-      }
-      if (bytesRead === 0) return;
-      source.position += bytesRead;
-      for (const raw of source.splitter.push(buffer.subarray(0, bytesRead))) see(MAIN, raw, false);
-    }
+  /** Reads a source asynchronously up to `size`. */
+  const readSourceUpTo = async (src: number, size: number): Promise<void> => {
+    const source = sources[src] as Source;
+    source.position = await readUpTo(source.fd, source.file, source.position, size, feed(src));
   };
 
   const open = async (file: string): Promise<void> => {
@@ -370,13 +332,13 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
     for (const copy of plan.copies) await open(copy);
     if (plan.copies.length === 0) {
       // Nothing to merge: counted for the report, not touched.
-      await readUpTo(MAIN, (sources[MAIN] as Source).stat.size);
+      await readSourceUpTo(MAIN, (sources[MAIN] as Source).stat.size);
       return report(false, [], false, (sources[MAIN] as Source).position);
     }
     // Phase 1, asynchronous: read everything, order it, write the temp file.
     for (let src = 0; src < sources.length; src++) {
       const source = sources[src] as Source;
-      await readUpTo(src, source.stat.size);
+      await readSourceUpTo(src, source.stat.size);
       if (src === MAIN) continue;
       // A copy is complete: its bytes after the last newline are a torn fragment.
       const tail = source.splitter.end();
@@ -403,30 +365,13 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
 
     // Phase 2, synchronous from here to the rename: what reached the session file meanwhile goes last.
     const main = sources[MAIN] as Source;
-    for (let round = 0; ; round++) {
-      readMainRestSync();
-      if (!sessionGrew(plan.file, main.stat, main.position)) break;
-      if (round >= MAX_ROUNDS) {
-        throw new SessionStoreError('ERR_LOCKED', `${plan.file} kept growing while it was merged; run the merge again when its writer is idle.`, { path: plan.file });
-      }
-    }
+    main.position = readUntilStill(main.fd, main.file, main.stat, main.position, MERGE, feed(MAIN));
     const tail = main.splitter.end();
     if (tail !== undefined) see(MAIN, tail, true);
-    temp.sync();
-    recovery.sync();
-    for (const source of sources.slice(1)) assertCopyUnchanged(source.file, source.stat);
-    plan.assertHeld?.();
-    try {
-      fs.renameSync(temp.file, plan.file);
-    } catch (err) {
-      throw ioError('replace', plan.file, err);
-    }
-    renamed = true;
-    await fsyncDir(plan.dir);
-    // Another process may have appended to the old file after the last check: carry those bytes over.
-    const grown = fs.fstatSync(main.fd).size;
-    if (grown > main.position) carryOver(main.fd, main.position, grown, plan.file);
-    const bytesAfter = fs.statSync(plan.file).size;
+    const bytesAfter = await rewrite.replace(main.fd, main.position, () => {
+      for (const source of sources.slice(1)) assertCopyUnchanged(source.file, source.stat);
+      plan.assertHeld?.();
+    });
     // Only now, with every record in the session file, are the copies moved aside (never deleted).
     const copies: MergedCopy[] = [];
     for (let src = 1; src < sources.length; src++) {
@@ -435,12 +380,7 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
     }
     return report(true, copies, chosenHeader === undefined, bytesAfter);
   } finally {
-    temp.close();
-    recovery.close();
-    if (!renamed) {
-      temp.remove();
-      recovery.remove();
-    }
+    rewrite.discard();
     await Promise.all(sources.map((source) => closeQuietly(source.fd)));
   }
 }
