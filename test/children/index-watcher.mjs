@@ -1,21 +1,14 @@
 // A long-running store with `watch`: prints how many sessions (and entries) it lists whenever that
 // changes, so the parent can tell when it has converged on what is on disk.
 import { openStore } from 'sessionlog';
+import { listAll } from './list-all.mjs';
 
 const [dir, reconcileMs] = process.argv.slice(2);
 const store = await openStore({ dir, watch: { reconcileIntervalMs: Number(reconcileMs ?? 10000) } });
 
 async function census() {
-  let sessions = 0;
-  let entries = 0;
-  let cursor;
-  do {
-    const page = await store.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-    sessions += page.sessions.length;
-    for (const s of page.sessions) entries += s.entryCount;
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return `${sessions} ${entries}`;
+  const sessions = await listAll(store);
+  return `${sessions.length} ${sessions.reduce((sum, s) => sum + s.entryCount, 0)}`;
 }
 
 let last = '';

@@ -4,6 +4,7 @@
 //   mode 'write': create a session, reindex, create another, close (A6: a crash at each step)
 //   mode 'fail':  create a session, reindex, list, close, with every index write failing (C9)
 import { openStore } from 'sessionlog';
+import { listAll } from './list-all.mjs';
 
 const [dir, mode = 'write'] = process.argv.slice(2);
 const unhandled = [];
@@ -21,12 +22,6 @@ const { id } = await store.create({ id: 'added-1', title: 'added' });
 await store.append(id, { role: 'user', content: 'one' });
 await store.reindex();
 if (mode === 'write') await store.create({ id: 'added-2' });
-const listed = [];
-let cursor;
-do {
-  const page = await store.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-  listed.push(...page.sessions.map((s) => s.id));
-  cursor = page.nextCursor;
-} while (cursor !== undefined);
+const listed = (await listAll(store)).map((s) => s.id);
 await store.close();
 console.log(JSON.stringify({ listed, warnings, unhandled }));
