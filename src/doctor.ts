@@ -8,6 +8,7 @@ import type { ProblemKind } from './format/codec.js';
 import { decodeLine } from './format/codec.js';
 import { readHeader } from './format/migrate.js';
 import { ioError } from './errors.js';
+import { lockHeartbeatMs } from './fs/lock.js';
 import { conflictOf, idFromFileName } from './fs/paths.js';
 import { isAlive } from './fs/temps.js';
 import { readLines, type ReaderContext } from './session/reader.js';
@@ -82,7 +83,11 @@ export interface CheckContext {
 
 /** At most this many line numbers are listed per finding. */
 export const MAX_LINES_REPORTED = 20;
-/** A `*.lock` older than this, or a temp file whose process is gone or that is older than this, is a leftover. */
+/**
+ * A `*.lock` whose holder has not refreshed it for this long, or a temp whose process is gone or
+ * that is older than this, is a leftover. Far above the lock's own stale time (20 s): doctor only
+ * names what is certainly abandoned, not a holder stopped for a moment.
+ */
 const STALE_MS = 10 * 60 * 1000;
 const TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
 /** write-file-atomic's temp files of the index: `<index>.<uint32>`. */
@@ -205,7 +210,7 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
   return { dir, sessions, bytes, findings: out, ok: out.every((f) => f.severity === 'info') };
 }
 
-/** An orphan temp or lock file, or undefined for anything else. */
+/** An orphan temp or lock (file or folder), or undefined for anything else. */
 async function leftoverFinding(name: string, full: string, now: number): Promise<Finding | undefined> {
   const temp = TEMP.exec(name);
   const isLock = name.endsWith('.lock');
@@ -217,13 +222,26 @@ async function leftoverFinding(name: string, full: string, now: number): Promise
     // Gone since the folder was listed: a temp or lock file finishing its job.
     return undefined;
   }
-  const old = now - st.mtimeMs > STALE_MS;
   if (isLock) {
-    return old ? { severity: 'warning', kind: 'orphan-lock', file: name, message: `a lock not refreshed for ${Math.round((now - st.mtimeMs) / 60000)} min: its owner is gone`, fix: `rm -r ${JSON.stringify(full)} (no process holds it)` } : undefined;
+    // A held lock's folder keeps the mtime of the moment it was taken; its owner file is what the
+    // holder refreshes. Without an owner file (an old-style lock, one made by hand) the folder's own.
+    let heartbeat: number | undefined;
+    try {
+      heartbeat = lockHeartbeatMs(full);
+    } catch {
+      // Cannot list it (permissions): judge by what can be seen.
+    }
+    const age = now - (heartbeat ?? st.mtimeMs);
+    return age > STALE_MS ? { severity: 'warning', kind: 'orphan-lock', file: name, message: `a lock not refreshed for ${Math.round(age / 60000)} min: its owner is gone`, fix: `rm -r ${JSON.stringify(full)} (no process holds it)` } : undefined;
   }
+  const old = now - st.mtimeMs > STALE_MS;
   const pid = temp === null ? undefined : Number(temp[1]);
   const gone = pid === undefined ? old : !isAlive(pid) || old;
-  return gone ? { severity: 'warning', kind: 'orphan-temp', file: name, message: 'a temp file left by an interrupted write (fork, repair or index)', fix: `rm ${JSON.stringify(full)}` } : undefined;
+  if (!gone) return undefined;
+  // A folder of the temp pattern is a lock a contender was preparing (`<lock>.<pid>.<n>.tmp`) when it was killed.
+  return st.isDirectory()
+    ? { severity: 'warning', kind: 'orphan-temp', file: name, message: 'a temp folder left by an interrupted lock attempt (repair or merge)', fix: `rm -r ${JSON.stringify(full)}` }
+    : { severity: 'warning', kind: 'orphan-temp', file: name, message: 'a temp file left by an interrupted write (fork, repair or index)', fix: `rm ${JSON.stringify(full)}` };
 }
 
 /**

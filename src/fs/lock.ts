@@ -56,6 +56,32 @@ export function lockPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.lock`);
 }
 
+/**
+ * When the holder of a lock folder last showed it was alive: the newest mtime of the owner files in
+ * it, the heartbeat a holder refreshes every `staleMs / 4` and contenders judge a takeover by. The
+ * folder's own mtime is not it: it changes when the lock is taken, not while it is held.
+ * Undefined when the folder has no owner file (empty, filled by hand, or not a folder) or is gone.
+ * For `doctor`, which must not guess this module's naming.
+ */
+export function lockHeartbeatMs(lockDir: string): number | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(lockDir);
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  let newest: number | undefined;
+  for (const name of names) {
+    if (!name.startsWith(OWNER_PREFIX)) continue;
+    const st = fs.lstatSync(path.join(lockDir, name), { throwIfNoEntry: false });
+    // Gone since the listing: released or taken over; the next owner file is judged on its own.
+    if (st !== undefined && (newest === undefined || st.mtimeMs > newest)) newest = st.mtimeMs;
+  }
+  return newest;
+}
+
 let stagingCounter = 0;
 
 /** A private folder holding our owner file, ready to be renamed into place. */

@@ -1,7 +1,9 @@
 /** doctor on a damaged folder, then repair, then doctor clean; leftovers and permissions. */
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lockPathFor, withRewriteLock } from '../../src/fs/lock.js';
 import { tempDir } from '../helpers/tmp.js';
 import { appendRaw, seedStore } from './fixtures.js';
 import { runCli, runJson } from './run.js';
@@ -138,6 +140,46 @@ describe('doctor and repair', () => {
       ['warning', 'orphan-lock', 'old.lock'],
     ]);
     expect(report.findings.find((f) => f.kind === 'loose-permissions')?.fix).toBe(`chmod 600 ${JSON.stringify(path.join(dir, 'alpha-one.jsonl'))}`);
+  });
+
+  it('judges a rewrite lock by its owner file, the one its holder refreshes, not by the folder', async () => {
+    const dir = await seedStore(tempDir());
+    const file = path.join(dir, 'beta.jsonl');
+    const lockDir = lockPathFor(file);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const lockFindings = async (code: number): Promise<Finding[]> =>
+      (await runJson<Report>(['doctor'], { dir }, code)).findings.filter((f) => f.kind === 'orphan-lock');
+    // A real lock, held by this process while doctor runs in a child.
+    await withRewriteLock(file, async () => {
+      const owner = fs.readdirSync(lockDir).find((name) => name.startsWith('owner-')) as string;
+      expect(owner).toBeDefined();
+      // Taken an hour ago and refreshed since: the folder is old, the owner file fresh. Held, not an orphan.
+      fs.utimesSync(lockDir, hourAgo, hourAgo);
+      expect(await lockFindings(0)).toEqual([]);
+      // The holder stopped refreshing an hour ago (our own holder does not renew a lease that ran out).
+      fs.utimesSync(path.join(lockDir, owner), hourAgo, hourAgo);
+      fs.utimesSync(lockDir, new Date(), new Date());
+      const found = await lockFindings(1);
+      expect(found).toMatchObject([{ severity: 'warning', file: path.basename(lockDir), message: expect.stringContaining('not refreshed for 60 min') }]);
+      expect(found[0]?.fix).toBe(`rm -r ${JSON.stringify(lockDir)} (no process holds it)`);
+    });
+  });
+
+  it('tells to remove a lock folder a killed contender was preparing with rm -r, and rm -r removes it', async () => {
+    const dir = await seedStore(tempDir());
+    // A pid that is certainly gone: a child that has exited and been reaped.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
+    // What lock.ts leaves when killed between preparing its folder and renaming it into place.
+    const staging = `${lockPathFor(path.join(dir, 'beta.jsonl'))}.${deadPid}.1.tmp`;
+    fs.mkdirSync(staging, { mode: 0o700 });
+    fs.writeFileSync(path.join(staging, `owner-${deadPid}-0123456789ab`), '{}\n', { mode: 0o600 });
+    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    const found = report.findings.filter((f) => f.kind === 'orphan-temp');
+    expect(found).toMatchObject([{ severity: 'warning', file: path.basename(staging), fix: `rm -r ${JSON.stringify(staging)}` }]);
+    // The fix, run as given, does what it says (a plain rm would refuse a folder).
+    execFileSync('sh', ['-c', found[0]?.fix as string]);
+    expect(fs.existsSync(staging)).toBe(false);
+    expect((await runJson<Report>(['doctor'], { dir })).findings.filter((f) => f.kind === 'orphan-temp')).toEqual([]);
   });
 
   it('compares the index with the folder: a lag is a note, an unusable index a warning', async () => {
