@@ -7,8 +7,9 @@
  * - SIGINT / SIGTERM / SIGHUP: Node's default is to die without `exit`. Our listener goes first
  *   (prepended), flushes, and steps aside. If no other listener wants the signal, it re-raises it
  *   so the process dies of it as it would have. If others listen, they decide — and signal-exit
- *   (used by proper-lockfile and write-file-atomic) re-raises by itself once it is the only
- *   listener left, which it sees because ours is already gone when it runs in the same emit.
+ *   (which an application may load through proper-lockfile, write-file-atomic and the like; the
+ *   store itself no longer depends on either) re-raises by itself once it is the only listener
+ *   left, which it sees because ours is already gone when it runs in the same emit.
  */
 type Flusher = () => void;
 
