@@ -5,9 +5,9 @@
  *
  * Why not proper-lockfile: its stale takeover is `stat` → `rmdir` → `mkdir`, and a contender whose
  * `stat` saw the dead holder's folder can `rmdir` the fresh folder another contender just made;
- * both then hold the lock (moxystudio/node-proper-lockfile#121; row H4 measured 3 overlapping
- * critical sections in 10 trials of 12 contenders). Here every step acts on a name that belongs to
- * one holder, so an outdated judgement can only miss:
+ * both then hold the lock (moxystudio/node-proper-lockfile#121; row H4 measured 54 overlapping
+ * critical sections in 200 trials of 12 contenders, and 0 with this lock). Here every step acts on
+ * a name that belongs to one holder, so an outdated judgement can only miss:
  *
  * - The lock is the folder `.<name>.lock` holding one file, `owner-<token>` (token: pid + random).
  *   A contender prepares that folder privately, then `rename`s it into place. rename(2) of a folder

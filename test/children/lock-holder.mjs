@@ -4,6 +4,6 @@ import { withRewriteLock } from '../../dist/fs/lock.js';
 const [file] = process.argv.slice(2);
 await withRewriteLock(file, async () => {
   console.log('locked');
-  setInterval(() => {}, 1000); // hold until killed: proper-lockfile's own timer does not keep the process alive
+  setInterval(() => {}, 1000); // hold until killed: the lock's refresh timer does not keep the process alive
   await new Promise(() => {});
 });
