@@ -32,6 +32,12 @@ interface Cursor {
   readonly i: string;
 }
 
+/** One page of rows, and the cursor of the next page when there is one. */
+export interface PageResult {
+  readonly rows: Row[];
+  readonly nextCursor: string | undefined;
+}
+
 /** A validated query. */
 export interface Query {
   readonly limit: number;
@@ -123,7 +129,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * both in the chosen direction), and the cursor of its last row when more follow. Keyset paging:
  * a row is placed by its own values, so inserts and removals elsewhere never shift a page.
  */
-export function page(rows: SortedRows, query: Query): { rows: Row[]; nextCursor: string | undefined } {
+export function page(rows: SortedRows, query: Query): PageResult {
   const taken: Row[] = [];
   let more = false;
   for (const row of rows.after(query.order === 'desc', query.after)) {

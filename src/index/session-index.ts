@@ -11,7 +11,7 @@ import PQueue from 'p-queue';
 import { z } from 'zod';
 import { errnoOf, ioError, SessionStoreError } from '../errors.js';
 import { assertRegular } from '../fs/files.js';
-import { conflictOf, idFromFileName, sessionPath } from '../fs/paths.js';
+import { conflictOf, idFromFileName, SESSION_EXT, sessionPath } from '../fs/paths.js';
 import type { ListFilter, ListOptions, ListPage } from '../list-options.js';
 import type { WatchOptions } from '../options.js';
 import type { ReaderContext } from '../session/reader.js';
@@ -19,7 +19,7 @@ import type { SessionInfo } from '../session/summary.js';
 import { fingerprintOf, foldSession, type IndexRecord, infoOf, sameFingerprint } from './fold.js';
 import { INDEX_FILE, type IndexIdentity, loadIndex, saveIndex, sweepTemps } from './index-file.js';
 import { type SortKey, SortedRows } from './order.js';
-import { msOf, page, parseQuery, type Query, type Row } from './query.js';
+import { msOf, page, type PageResult, parseQuery, type Query, type Row } from './query.js';
 import { DirWatcher } from './watcher.js';
 
 /** After a change, the index file is written at most this long later (changes in between coalesce). */
@@ -130,8 +130,7 @@ export class SessionIndex {
   /** One page of sessions. Without a live watcher the folder is re-validated (lstat) first. @throws ERR_INVALID_OPTION, ERR_IO */
   async list(options: ListOptions = {}): Promise<ListPage> {
     const query = parseQuery(options);
-    await this.#fresh(query);
-    const result = page(this.#ordered(query.sort), query);
+    const result = (await this.#fresh(query)) ?? page(this.#ordered(query.sort), query);
     return { sessions: result.rows.map((row) => this.#info(row.id) as SessionInfo), nextCursor: result.nextCursor };
   }
 
@@ -349,8 +348,8 @@ export class SessionIndex {
     return this.#loading;
   }
 
-  /** Makes the in-memory index true to the folder before a listing. */
-  async #fresh(query: Query): Promise<void> {
+  /** Makes the in-memory index true to the folder before a listing; returns the page when checking it already made it. */
+  async #fresh(query: Query): Promise<PageResult | undefined> {
     const first = this.#baseline === undefined;
     await this.start();
     // The first call has just compared the whole folder: no second pass.
@@ -360,10 +359,7 @@ export class SessionIndex {
       await Promise.all([...this.#local.keys()].map((id) => this.refresh(id)));
       return;
     }
-    if (query.after !== undefined && this.#folderUnchanged()) {
-      await this.#freshPage(query);
-      return;
-    }
+    if (query.after !== undefined && this.#folderUnchanged()) return this.#freshPage(query);
     await this.#reconcile(false);
   }
 
@@ -388,15 +384,17 @@ export class SessionIndex {
    * whose change moves it onto this page from one not checked is seen by the next full pass
    * (a call without `cursor`). docs/listing.md
    */
-  async #freshPage(query: Query): Promise<void> {
+  async #freshPage(query: Query): Promise<PageResult> {
     const checked = new Set<string>();
     for (;;) {
-      const rows = page(this.#ordered(query.sort), query).rows.filter((row) => !checked.has(row.id));
-      if (rows.length === 0) return;
+      const result = page(this.#ordered(query.sort), query);
+      const rows = result.rows.filter((row) => !checked.has(row.id));
+      if (rows.length === 0) return result;
       const stale = rows.filter((row) => {
         checked.add(row.id);
         const record = this.#records.get(row.id);
-        const st = fs.lstatSync(sessionPath(this.#s.dir, row.id), { throwIfNoEntry: false });
+        // Ids in the index are valid ids (checked on load), so the path needs no containment check here.
+        const st = fs.lstatSync(`${this.#s.dir}/${row.id}${SESSION_EXT}`, { throwIfNoEntry: false });
         return record === undefined || st === undefined || !sameFingerprint(record.fp, st);
       });
       await mapLimit(
