@@ -220,6 +220,9 @@ function repairPathKind(dir: string, p: string): string | undefined {
   if (!p.startsWith(`${dir}/`)) return undefined;
   const name = p.slice(dir.length + 1);
   if (name === 's.jsonl') return 'session';
+  if (name === COPY) return 'copy';
+  if (name === `.trash/${COPY}`) return 'trash copy';
+  if (name === '.trash') return 'trash';
   if (name.startsWith('s.jsonl.recovered-')) return 'recovery';
   if (name === '.s.jsonl.lock') return 'lock';
   if (/^\.s\.jsonl\.lock\/owner-/.test(name)) return 'lock owner';
@@ -272,13 +275,14 @@ function killedCall(trace: readonly string[]): string {
   return calls.find((line) => / = \?$/.test(line)) ?? calls.at(-1) ?? '';
 }
 
-/** Starts `repair-on-signal.mjs`, attaches strace to it once it is ready, then lets it repair. */
-async function tracedRepair(dir: string, strace: (pid: number) => string[]): Promise<{ result: ChildResult; trace: string[]; pid: number }> {
-  const child = startChild('repair-on-signal.mjs', [dir, 's', String(A7_NOW)]);
+/** Starts `rewrite-on-signal.mjs`, attaches strace to it once it is ready, then lets it repair or merge. */
+async function tracedRewrite(op: Rewrite, dir: string, strace: (pid: number) => string[], allThreads = true): Promise<{ result: ChildResult; trace: string[]; pid: number }> {
+  const child = startChild('rewrite-on-signal.mjs', [op, dir, 's', String(A7_NOW)]);
   const pid = Number((await child.line(/^ready \d+$/)).split(' ')[1]);
   const traceFile = path.join(path.dirname(dir), `${path.basename(dir)}.strace`);
   // Attached after `ready`: the child's start-up is not traced, only what follows the signal.
-  const tracer = spawn('strace', ['-f', '-y', '-p', String(pid), '-o', traceFile, ...strace(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Without -f only the main thread is traced (and counted for `when=N`).
+  const tracer = spawn('strace', [...(allThreads ? ['-f'] : []), '-y', '-p', String(pid), '-o', traceFile, ...strace(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   tracer.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const tracerDone = new Promise((resolve) => tracer.on('close', resolve));
@@ -292,13 +296,41 @@ async function tracedRepair(dir: string, strace: (pid: number) => string[]): Pro
   child.process.kill('SIGUSR2');
   const result = await child.done;
   await tracerDone;
-  const trace = fs.readFileSync(traceFile, 'utf8').split('\n');
+  // strace prefixes each call with its thread only with -f; without it every call is the main thread's.
+  const trace = fs
+    .readFileSync(traceFile, 'utf8')
+    .split('\n')
+    .map((line) => (allThreads || line === '' ? line : `${pid} ${line}`));
   fs.rmSync(traceFile);
   return { result, trace, pid };
 }
 
-/** The fixed clock of the repairing child: its recovery file's name is known. */
+/** The fixed clock of the rewriting child: its recovery file's name is known. */
 const A7_NOW = Date.UTC(2026, 0, 1);
+
+/** The two whole-file rewrites of a session. */
+type Rewrite = 'repair' | 'merge';
+
+/** The Syncthing conflict copy the merge sweep folds in. */
+const COPY = 's.sync-conflict-20260101-000000-BBBBBBB.jsonl';
+
+/**
+ * What the merge sweep merges: the damaged session, and a conflict copy holding its first half and
+ * entries of its own (as another machine would have appended offline), with a torn fragment.
+ */
+function sessionWithCopy(dir: string, entries: number): string[] {
+  const ids = damagedSession(dir, entries);
+  const header = `${JSON.stringify({ type: 'session', version: 1, id: 's', createdAt: '2026-01-01T00:00:00.000Z' })}\n`;
+  let text = header;
+  for (let n = 0; n < entries / 2; n++) text += `${JSON.stringify({ type: 'message', id: `r${n}`, ts: '2026-01-01T00:00:01.000Z', role: 'user', content: `r${n} ${'y'.repeat(200)}` })}\n`;
+  const own: string[] = [];
+  for (let n = 0; n < Math.max(3, entries / 4); n++) {
+    own.push(`c${n}`);
+    text += `${JSON.stringify({ type: 'message', id: `c${n}`, ts: '2026-01-01T00:00:02.000Z', role: 'assistant', content: `c${n} ${'z'.repeat(200)}` })}\n`;
+  }
+  fs.writeFileSync(path.join(dir, COPY), `${text}{"torn-in-copy":`, { mode: 0o600 });
+  return [...ids, ...own];
+}
 
 /** A session with bad lines in the middle and a torn tail; big enough at full scale for several batches. */
 function damagedSession(dir: string, entries: number): string[] {
@@ -314,116 +346,158 @@ function damagedSession(dir: string, entries: number): string[] {
   return ids;
 }
 
+// Every syscall that changes a file or the folder, at CI scale; reads, writes, closes and metadata at full scale.
+const SWEPT_SYSCALLS = FULL
+  ? ['openat', 'write', 'pwrite64', 'read', 'pread64', 'fsync', 'fdatasync', 'close', 'rename', 'link', 'unlink', 'mkdir', 'rmdir', 'chmod', 'fchmod', 'utimensat']
+  : ['openat', 'fsync', 'fdatasync', 'rename', 'link', 'unlink', 'mkdir', 'rmdir'];
+
 describe.skipIf(!straceWorks())('A7 a crash at every I/O step of a repair (strace attached after the child is ready)', () => {
-  // Every syscall that changes a file or the folder, at CI scale; reads, writes, closes and metadata at full scale.
-  const syscalls = FULL
-    ? ['openat', 'write', 'pwrite64', 'read', 'pread64', 'fsync', 'fdatasync', 'close', 'rename', 'link', 'unlink', 'mkdir', 'rmdir', 'chmod', 'fchmod', 'utimensat']
-    : ['openat', 'fsync', 'fdatasync', 'rename', 'link', 'unlink', 'mkdir', 'rmdir'];
-  const entries = scale(50, 12_000);
-
-  it(`leaves the old or the new session, recovery files with only removed bytes, and nothing the next open and repair do not clear (${syscalls.join(', ')})`, async () => {
-    const root = tempDir();
-    // The reference run: what the session and its recovery file look like after a repair, and every step it takes.
-    const refDir = path.join(root, 'reference');
-    const ids = damagedSession(refDir, entries);
-    const oldBytes = fs.readFileSync(path.join(refDir, 's.jsonl'));
-    const reference = await tracedRepair(refDir, () => ['-e', `trace=${syscalls.join(',')}`]);
-    expect(reference.result.stdout).toMatch(/^repaired [1-9]\d*$/m);
-    const newBytes = fs.readFileSync(path.join(refDir, 's.jsonl'));
-    const recoveryName = fs.readdirSync(refDir).find((n) => n.startsWith('s.jsonl.recovered-')) ?? '';
-    const recoveryBytes = fs.readFileSync(path.join(refDir, recoveryName));
-    const referenceSteps = repairSteps(refDir, reference.trace);
-    // Every step in the main thread, and every step that changes the disk in any thread.
-    const expectedSteps = new Set(referenceSteps.filter((step) => step.tid === reference.pid || step.changes).map(stepName));
-
-    // strace counts `when=N` per thread, and the main thread's count includes libuv's wake-ups
-    // (eventfd writes) whose number varies from run to run. So calls on a file whose name is known
-    // once the pid is (all but the owner file, named at random) are also swept with -P on that path:
-    // at CI scale those from libuv's pool (async fs), which the main thread's N-th call would
-    // always beat; at full scale all of them.
-    type Sweep = { name: string; args: (dir: string, pid: number, n: number) => string[] };
-    const sweeps: Sweep[] = syscalls.map((syscall) => ({
-      name: syscall,
-      args: (_dir, _pid, n) => ['-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL:when=${n}`],
-    }));
-    const byPath = new Map<string, { syscall: string; file: string }>();
-    for (const step of referenceSteps) {
-      const file = step.paths.find((p) => !(repairPathKind(refDir, p) ?? '').includes('owner'));
-      if (file !== undefined && (FULL || (step.tid !== reference.pid && step.changes))) byPath.set(`${step.syscall} ${file}`, { syscall: step.syscall, file });
-    }
-    for (const step of byPath.values()) {
-      const relative = path.relative(refDir, step.file).replaceAll(String(reference.pid), '<pid>');
-      sweeps.push({
-        name: `${step.syscall} -P ${relative || '.'}`,
-        args: (dir, pid, n) => ['-P', path.join(dir, relative.replaceAll('<pid>', String(pid))), '-e', `trace=${step.syscall}`, '-e', `inject=${step.syscall}:signal=KILL:when=${n}`],
-      });
-    }
-
-    const hitSteps = new Set<string>();
-    let points = 0;
-    let recovered = 0;
-    let storePoints = 0;
-    let oldAfter = 0;
-    let newAfter = 0;
-    let lost = 0;
-    for (const sweep of sweeps) {
-      for (let n = 1; ; n++) {
-        const dir = path.join(root, `${sweep.name.replace(/\W+/g, '_')}-${n}`);
-        damagedSession(dir, entries);
-        const { result, trace } = await tracedRepair(dir, (pid) => sweep.args(dir, pid, n));
-        if (result.stdout.includes('repaired')) {
-          fs.rmSync(dir, { recursive: true });
-          break; // the n-th call came after the repair, or never: every point of this sweep is covered
-        }
-        const where = `${sweep.name} #${n}`;
-        expect(result.signal, `${where}: ${result.stdout} ${result.stderr}`).toBe('SIGKILL');
-        points++;
-        const killedAt = repairSteps(dir, [killedCall(trace)]);
-        for (const step of killedAt) hitSteps.add(stepName(step));
-        if (killedAt.length > 0) storePoints++;
-
-        // The session is the old file or the new one, byte for byte: every entry once.
-        const file = path.join(dir, 's.jsonl');
-        const now = fs.readFileSync(file);
-        const isOld = now.equals(oldBytes);
-        const isNew = now.equals(newBytes);
-        expect(isOld || isNew, `${where}: the session is neither the old nor the new file`).toBe(true);
-        if (isOld) oldAfter++;
-        else newAfter++;
-        // Recovery files hold only removed bytes (a prefix of them when the kill came mid-write);
-        // once the session is new, one holds all of them.
-        const recoveries = fs.readdirSync(dir).filter((name) => name.startsWith('s.jsonl.recovered-'));
-        for (const name of recoveries) {
-          const bytes = fs.readFileSync(path.join(dir, name));
-          expect(recoveryBytes.subarray(0, bytes.length).equals(bytes), `${where}: ${name} holds bytes that were not removed`).toBe(true);
-        }
-        if (isNew) {
-          const complete = recoveries.some((name) => fs.readFileSync(path.join(dir, name)).equals(recoveryBytes));
-          if (!complete) lost++;
-          expect(complete, `${where}: the new session's removed bytes are in a recovery file`).toBe(true);
-        }
-
-        // The next open sweeps the dead process's temp file.
-        const store = await openStore({ dir });
-        await waitFor(`${where}: the temp sweep`, () => fs.readdirSync(dir).every((name) => !/^\.s\.jsonl\.\d+\.\d+\.tmp$/.test(name)));
-        // A lock the dead process held is stale once 20 s have passed: age it rather than wait.
-        const lockDir = path.join(dir, '.s.jsonl.lock');
-        const old = new Date(Date.now() - 60_000);
-        if (fs.existsSync(lockDir)) for (const name of fs.readdirSync(lockDir)) fs.utimesSync(path.join(lockDir, name), old, old);
-        // The next repair takes over, clears the lock's leftovers and ends with the new file.
-        const report = await store.repair('s');
-        expect(report.repaired, where).toBe(isOld);
-        expect(fs.readFileSync(file).equals(newBytes), `${where}: the session after the next repair`).toBe(true);
-        expect((await store.read('s')).entries.map((e) => e.id), where).toEqual(ids);
-        await store.close();
-        expect(fs.readdirSync(dir).filter((name) => name.startsWith('.s.jsonl.')), `${where}: leftovers after the next repair`).toEqual([]);
-        recovered++;
-        fs.rmSync(dir, { recursive: true });
-      }
-    }
-    // Every step of the reference repair on the store's files was a crash point.
-    const missed = [...expectedSteps].filter((step) => !hitSteps.has(step));
-    expect(missed, 'steps of the repair never crashed at').toEqual([]);
-    figure('A7 sweep', `crash at every I/O step of repair (${syscalls.join(', ')}; all ${expectedSteps.size} distinct steps on the session, temp, recovery and lock files hit): points ${recovered}/${points} recovered (${storePoints} on the store's files), old file ${oldAfter}, new file ${newAfter}, sessions lost 0, removed bytes lost ${lost}`);
+  it(`leaves the old or the new session, recovery files with only removed bytes, and nothing the next open and repair do not clear (${SWEPT_SYSCALLS.join(', ')})`, async () => {
+    await sweepRewrite('repair', scale(50, 12_000));
   });
 });
+
+describe.skipIf(!straceWorks())('G9 a crash at every I/O step of a merge of conflict copies (strace attached after the child is ready)', () => {
+  it(`leaves the old or the merged session, the copy beside it or in the trash whole, and nothing the next open and merge do not clear (${SWEPT_SYSCALLS.join(', ')})`, async () => {
+    await sweepRewrite('merge', scale(40, 8_000));
+  });
+});
+
+/**
+ * Kills a repair or a merge at every I/O step (each syscall of SWEPT_SYSCALLS, at every count
+ * until the rewrite finishes first) and checks what a crash there leaves.
+ */
+async function sweepRewrite(op: Rewrite, entries: number): Promise<void> {
+  const syscalls = SWEPT_SYSCALLS;
+  const setUp = op === 'repair' ? damagedSession : sessionWithCopy;
+  const root = tempDir();
+  // The reference run: what the session and its recovery file look like after the rewrite, and every step it takes.
+  const refDir = path.join(root, 'reference');
+  const ids = setUp(refDir, entries);
+  const oldBytes = fs.readFileSync(path.join(refDir, 's.jsonl'));
+  const copyBytes = op === 'merge' ? fs.readFileSync(path.join(refDir, COPY)) : undefined;
+  const reference = await tracedRewrite(op, refDir, () => ['-e', `trace=${syscalls.join(',')}`]);
+  expect(reference.result.stdout).toMatch(/^done [1-9]\d*$/m);
+  const newBytes = fs.readFileSync(path.join(refDir, 's.jsonl'));
+  const recoveryName = fs.readdirSync(refDir).find((n) => n.startsWith('s.jsonl.recovered-')) ?? '';
+  const recoveryBytes = fs.readFileSync(path.join(refDir, recoveryName));
+  const referenceSteps = repairSteps(refDir, reference.trace);
+  // Every step in the main thread, and every step that changes the disk in any thread.
+  const expectedSteps = new Set(referenceSteps.filter((step) => step.tid === reference.pid || step.changes).map(stepName));
+
+  // strace counts `when=N` per thread, and the main thread's count includes libuv's wake-ups
+  // (eventfd writes) whose number varies from run to run. So calls on a file whose name is known
+  // once the pid is (all but the owner file, named at random) are also swept with -P on that path:
+  // at CI scale those from libuv's pool (async fs), which the main thread's N-th call would
+  // always beat; at full scale all of them.
+  type Sweep = { name: string; args: (dir: string, pid: number, n: number) => string[]; allThreads?: boolean };
+  const sweeps: Sweep[] = syscalls.map((syscall) => ({
+    name: syscall,
+    args: (_dir, _pid, n) => ['-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL:when=${n}`],
+  }));
+  // A call in the pool that comes first shadows the main thread's calls of the same count (a merge
+  // unlinks the copy in the pool, then the lock's randomly named owner file in the main thread):
+  // those syscalls are also swept in the main thread alone.
+  const threadsOf = (syscall: string) => new Set(referenceSteps.filter((step) => step.syscall === syscall).map((step) => step.tid === reference.pid));
+  for (const syscall of syscalls.filter((name) => threadsOf(name).size === 2)) {
+    sweeps.push({ name: `${syscall} main thread`, allThreads: false, args: (_dir, _pid, n) => ['-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL:when=${n}`] });
+  }
+  const byPath = new Map<string, { syscall: string; file: string }>();
+  for (const step of referenceSteps) {
+    const file = step.paths.find((p) => !(repairPathKind(refDir, p) ?? '').includes('owner'));
+    if (file !== undefined && (FULL || (step.tid !== reference.pid && step.changes))) byPath.set(`${step.syscall} ${file}`, { syscall: step.syscall, file });
+  }
+  for (const step of byPath.values()) {
+    const relative = path.relative(refDir, step.file).replaceAll(String(reference.pid), '<pid>');
+    sweeps.push({
+      name: `${step.syscall} -P ${relative || '.'}`,
+      args: (dir, pid, n) => ['-P', path.join(dir, relative.replaceAll('<pid>', String(pid))), '-e', `trace=${step.syscall}`, '-e', `inject=${step.syscall}:signal=KILL:when=${n}`],
+    });
+  }
+
+  const hitSteps = new Set<string>();
+  let points = 0;
+  let recovered = 0;
+  let storePoints = 0;
+  let oldAfter = 0;
+  let newAfter = 0;
+  let lost = 0;
+  let copiesBeside = 0;
+  for (const sweep of sweeps) {
+    for (let n = 1; ; n++) {
+      const dir = path.join(root, `${sweep.name.replace(/\W+/g, '_')}-${n}`);
+      setUp(dir, entries);
+      const { result, trace } = await tracedRewrite(op, dir, (pid) => sweep.args(dir, pid, n), sweep.allThreads);
+      if (result.stdout.includes('done')) {
+        fs.rmSync(dir, { recursive: true });
+        break; // the n-th call came after the repair, or never: every point of this sweep is covered
+      }
+      const where = `${sweep.name} #${n}`;
+      expect(result.signal, `${where}: ${result.stdout} ${result.stderr}`).toBe('SIGKILL');
+      points++;
+      const killedAt = repairSteps(dir, [killedCall(trace)]);
+      for (const step of killedAt) hitSteps.add(stepName(step));
+      if (killedAt.length > 0) storePoints++;
+
+      // The session is the old file or the new one, byte for byte: every entry once.
+      const file = path.join(dir, 's.jsonl');
+      const now = fs.readFileSync(file);
+      const isOld = now.equals(oldBytes);
+      const isNew = now.equals(newBytes);
+      expect(isOld || isNew, `${where}: the session is neither the old nor the new file`).toBe(true);
+      if (isOld) oldAfter++;
+      else newAfter++;
+      // Recovery files hold only removed bytes (a prefix of them when the kill came mid-write);
+      // once the session is new, one holds all of them.
+      const recoveries = fs.readdirSync(dir).filter((name) => name.startsWith('s.jsonl.recovered-'));
+      for (const name of recoveries) {
+        const bytes = fs.readFileSync(path.join(dir, name));
+        expect(recoveryBytes.subarray(0, bytes.length).equals(bytes), `${where}: ${name} holds bytes that were not removed`).toBe(true);
+      }
+      if (isNew) {
+        const complete = recoveries.some((name) => fs.readFileSync(path.join(dir, name)).equals(recoveryBytes));
+        if (!complete) lost++;
+        expect(complete, `${where}: the new session's removed bytes are in a recovery file`).toBe(true);
+      }
+      if (copyBytes !== undefined) {
+        // The copy is never lost or cut: beside the session (always, while the session is old), in the trash, or both (linked).
+        const beside = path.join(dir, COPY);
+        const trashed = path.join(dir, '.trash', COPY);
+        const places = [beside, trashed].filter((p) => fs.existsSync(p));
+        expect(places.length, `${where}: the copy is gone`).toBeGreaterThan(0);
+        for (const p of places) expect(fs.readFileSync(p).equals(copyBytes), `${where}: ${p} is not the copy`).toBe(true);
+        if (isOld) expect(fs.existsSync(beside), `${where}: the copy left before the merge was in place`).toBe(true);
+        if (isOld) copiesBeside++;
+      }
+
+      // The next open sweeps the dead process's temp file.
+      const store = await openStore({ dir });
+      await waitFor(`${where}: the temp sweep`, () => fs.readdirSync(dir).every((name) => !/^\.s\.jsonl\.\d+\.\d+\.tmp$/.test(name)));
+      // A lock the dead process held is stale once 20 s have passed: age it rather than wait.
+      const lockDir = path.join(dir, '.s.jsonl.lock');
+      const old = new Date(Date.now() - 60_000);
+      if (fs.existsSync(lockDir)) for (const name of fs.readdirSync(lockDir)) fs.utimesSync(path.join(lockDir, name), old, old);
+      // The next repair or merge takes over, clears the lock's leftovers and ends with the new file.
+      if (op === 'repair') expect((await store.repair('s')).repaired, where).toBe(isOld);
+      else {
+        await store.mergeConflicts('s');
+        expect(fs.existsSync(path.join(dir, COPY)), `${where}: the copy is still beside the session after the next merge`).toBe(false);
+        expect(fs.readFileSync(path.join(dir, '.trash', COPY)).equals(copyBytes as Buffer), `${where}: the copy in the trash`).toBe(true);
+      }
+      expect(fs.readFileSync(file).equals(newBytes), `${where}: the session after the next repair`).toBe(true);
+      expect((await store.read('s')).entries.map((e) => e.id).sort(), where).toEqual([...ids].sort());
+      await store.close();
+      expect(fs.readdirSync(dir).filter((name) => name.startsWith('.s.jsonl.')), `${where}: leftovers after the next repair`).toEqual([]);
+      recovered++;
+      fs.rmSync(dir, { recursive: true });
+    }
+  }
+  // Every step of the reference repair on the store's files was a crash point.
+  const missed = [...expectedSteps].filter((step) => !hitSteps.has(step));
+  expect(missed, `steps of the ${op} never crashed at`).toEqual([]);
+  if (op === 'repair') {
+    figure('A7 sweep', `crash at every I/O step of repair (${syscalls.join(', ')}; all ${expectedSteps.size} distinct steps on the session, temp, recovery and lock files hit): points ${recovered}/${points} recovered (${storePoints} on the store's files), old file ${oldAfter}, new file ${newAfter}, sessions lost 0, removed bytes lost ${lost}`);
+  } else {
+    figure('G9 sweep', `crash at every I/O step of a merge of a conflict copy (${syscalls.join(', ')}; all ${expectedSteps.size} distinct steps on the session, copy, trash, temp, recovery and lock files hit): points ${recovered}/${points} recovered (${storePoints} on the store's files), old file ${oldAfter} (copy beside it ${copiesBeside}), merged file ${newAfter}, copies lost or cut 0, sessions lost 0, bytes kept aside lost ${lost}`);
+  }
+}
