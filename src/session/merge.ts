@@ -30,7 +30,7 @@ import { closeQuietly, openForRead } from '../fs/files.js';
 import { headerProblem, type ReaderContext } from './reader.js';
 import { mergeOrder, type OrderNode } from './merge-order.js';
 import { assertCopyUnchanged, hashOf, hashRange, moveCopyAside } from './merge-files.js';
-import { type OutputFile, readRange, readUntilStill, readUpTo, type RewriteJob, SessionRewrite } from './rewrite.js';
+import { type OutputFile, RangeReader, readUntilStill, readUpTo, type RewriteJob, SessionRewrite } from './rewrite.js';
 
 /** Why a line was kept in the recovery file instead of the merged session. */
 export type MergeProblemKind = ProblemKind | 'header-id-mismatch' | 'diverged' | 'other-header';
@@ -122,6 +122,8 @@ interface Source {
   readonly file: string;
   readonly fd: number;
   readonly stat: fs.Stats;
+  /** Copies records' bytes out of the file, a window at a time. */
+  readonly ranges: RangeReader;
   readonly splitter: LineSplitter;
   position: number;
   lineNo: number;
@@ -285,7 +287,7 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
     if (written.has(piece.hash)) return;
     written.add(piece.hash);
     if (piece.oversize) recovery.addRange(source.fd, source.file, piece.offset, piece.length);
-    else recovery.add(readRange(source.fd, source.file, piece.offset, piece.length));
+    else recovery.add(source.ranges.read(piece.offset, piece.length));
     recovery.add(NEWLINE);
   };
 
@@ -302,7 +304,7 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
 
   const open = async (file: string): Promise<void> => {
     const { fd, stat } = await openForRead(file);
-    sources.push({ file, fd, stat, splitter: new LineSplitter(0, plan.reader.maxLineBytes), position: 0, lineNo: 1, anonymous: new Map(), chain: [], inChain: new Set() });
+    sources.push({ file, fd, stat, ranges: new RangeReader(fd, file), splitter: new LineSplitter(0, plan.reader.maxLineBytes), position: 0, lineNo: 1, anonymous: new Map(), chain: [], inChain: new Set() });
   };
 
   const report = (merged: boolean, copies: readonly MergedCopy[], headerRewritten: boolean, after: number): MergeReport => {
@@ -387,7 +389,7 @@ export async function mergeSession(plan: MergePlan): Promise<MergeReport> {
 
 /** Copies one line (and a newline) from a source into `out`. */
 function writeLine(out: OutputFile, source: Source, at: { readonly offset: number; readonly length: number }): void {
-  out.add(readRange(source.fd, source.file, at.offset, at.length));
+  out.add(source.ranges.read(at.offset, at.length));
   out.add(NEWLINE);
 }
 

@@ -47,6 +47,36 @@ export function readRange(fd: number, file: string, from: number, length: number
 }
 
 /**
+ * Reads ranges of an open file that mostly come in file order (a merge copying records), through a
+ * window of {@link CHUNK} bytes: one `pread` per window instead of one per line (a merge of 10,000
+ * records made 10,000 of them).
+ */
+export class RangeReader {
+  readonly #fd: number;
+  readonly #file: string;
+  #window: Buffer = Buffer.alloc(0);
+  #start = 0;
+
+  constructor(fd: number, file: string) {
+    this.#fd = fd;
+    this.#file = file;
+  }
+
+  /** Bytes [from, from + length) (fewer at the end of the file). */
+  read(from: number, length: number): Buffer {
+    const offset = from - this.#start;
+    if (offset < 0 || offset + length > this.#window.length) {
+      // A range larger than the window is read on its own, and not kept.
+      if (length > CHUNK) return readRange(this.#fd, this.#file, from, length);
+      this.#window = readRange(this.#fd, this.#file, from, CHUNK);
+      this.#start = from;
+      return this.#window.subarray(0, Math.min(length, this.#window.length));
+    }
+    return this.#window.subarray(offset, offset + length);
+  }
+}
+
+/**
  * Reads an open file asynchronously from `position` up to `size` (the size it had when the rewrite
  * began), handing each piece to `push`. Returns the position reached.
  * @throws ERR_IO
