@@ -9,6 +9,8 @@ import { errnoOf } from '../errors.js';
 let counter = 0;
 /** Temps of a session file (`.<id>.jsonl.<pid>.<n>.tmp`) or of the index (`.sessionlog-index.json.<pid>.<n>.tmp`). */
 const TEMP = /^\.(.+\.jsonl|sessionlog-index\.json)\.(\d+)\.\d+\.tmp$/;
+/** The staging folder of a rewrite lock (`.<id>.jsonl.lock.<pid>.<n>.tmp`, src/fs/lock.ts): a folder holding an owner file. */
+const LOCK_STAGING = /^\.(.+\.jsonl)\.lock\.(\d+)\.\d+\.tmp$/;
 
 /** A temp path beside `file`: `.<name>.<pid>.<n>.tmp` (one leading dot, also for a hidden `file`). */
 export function tempPathFor(file: string): string {
@@ -27,20 +29,25 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Removes temp files whose process is gone (killed in the middle of a fork, a repair or an index
- * write). Only names of the store's own pattern are touched, and only when their pid is not alive
- * on this machine.
+ * Removes temp files whose process is gone (killed in the middle of a fork, a repair, a merge or an
+ * index write), and the staging folders of rewrite locks such a process was preparing. Only names
+ * of the store's own patterns are touched, and only when their pid is not alive on this machine.
  * Resolves with the names removed.
  */
 export async function sweepStaleTemps(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await fs.promises.readdir(dir)) {
-    const match = TEMP.exec(name);
+    const staging = LOCK_STAGING.exec(name);
+    const match = staging ?? TEMP.exec(name);
     if (match === null || Number(match[2]) === process.pid || isAlive(Number(match[2]))) continue;
     try {
       const file = path.join(dir, name);
-      if (!(await fs.promises.lstat(file)).isFile()) continue;
-      await fs.promises.unlink(file);
+      const st = await fs.promises.lstat(file);
+      // A contender killed while it prepared its lock folder leaves that folder (the lock itself, a
+      // folder without pid in its name, is the lock's business: it goes stale).
+      if (staging !== null && st.isDirectory()) await fs.promises.rm(file, { recursive: true, force: true });
+      else if (staging === null && st.isFile()) await fs.promises.unlink(file);
+      else continue;
       removed.push(name);
     } catch {
       // Gone already, or not ours to remove: nothing to do.

@@ -6,7 +6,10 @@ import { openStore } from 'sessionlog';
 const [dir, id, copySource, copyName] = process.argv.slice(2);
 const store = await openStore({ dir });
 for (let n = 0; ; n++) {
-  fs.copyFileSync(copySource, `${dir}/${copyName}`);
+  // Placed whole (copied beside its source, then renamed in), as a sync tool does: a kill in the
+  // middle of this harness's own copy must not pass for a copy the store damaged.
+  fs.copyFileSync(copySource, `${copySource}.placing`);
+  fs.renameSync(`${copySource}.placing`, `${dir}/${copyName}`);
   await store.mergeConflicts(id);
   console.log(`merged ${n}`);
 }

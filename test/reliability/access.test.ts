@@ -85,10 +85,17 @@ describe('J9 temp files left by a killed fork', () => {
     fs.writeFileSync(leftover, '{"type":"session"}\n', { mode: 0o600 });
     const live = path.join(dir, `.t.jsonl.${process.pid}.1.tmp`); // our own pid: in use, kept
     fs.writeFileSync(live, '', { mode: 0o600 });
+    // What a repair or merge killed while it prepared its lock folder leaves behind.
+    const staging = path.join(dir, `.s.jsonl.lock.${dead}.1.tmp`);
+    fs.mkdirSync(staging, { mode: 0o700 });
+    fs.writeFileSync(path.join(staging, `owner-${dead}-abc`), '{}\n', { mode: 0o600 });
+    const liveStaging = path.join(dir, `.t.jsonl.lock.${process.pid}.1.tmp`);
+    fs.mkdirSync(liveStaging, { mode: 0o700 });
     const store = await openStore({ dir });
-    await waitFor('the sweep', () => !fs.existsSync(leftover));
+    await waitFor('the sweep', () => !fs.existsSync(leftover) && !fs.existsSync(staging));
     expect(fs.existsSync(live)).toBe(true);
+    expect(fs.existsSync(liveStaging)).toBe(true);
     await store.close();
-    figure('J9', 'temp files of killed forks/repairs: 0600, removed at the next open; files of live processes kept');
+    figure('J9', 'temp files of killed forks/repairs and lock staging folders of killed rewrites: removed at the next open (files 0600); those of live processes kept');
   });
 });
