@@ -20,7 +20,8 @@ const figures = fs.existsSync(figuresFile) ? fs.readFileSync(figuresFile, 'utf8'
 figures.sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }));
 
 const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch();
-const fsType = spawnSync('stat', ['-f', '-c', '%T', os.tmpdir()], { encoding: 'utf8' }).stdout.trim();
+// df names ext4 as ext4 (stat -f reports the ext2/ext3 magic number for all three).
+const fsType = spawnSync('df', ['--output=fstype', os.tmpdir()], { encoding: 'utf8' }).stdout.trim().split('\n').at(-1) ?? 'unknown';
 const table = [
   `Last full run: ${new Date().toISOString().slice(0, 10)}, ${minutes} min, ${run.status === 0 ? 'all rows passed' : 'SOME ROWS FAILED'}.`,
   `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}, temp dir on ${fsType}.`,
