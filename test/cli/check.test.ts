@@ -1,5 +1,5 @@
 /** doctor on a damaged folder, then repair, then doctor clean; leftovers and permissions. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,12 +167,14 @@ describe('doctor and repair', () => {
 
   it('tells to remove a lock folder a killed contender was preparing with rm -r, and rm -r removes it', async () => {
     const dir = await seedStore(tempDir());
-    // A pid that is certainly gone: a child that has exited and been reaped.
-    const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
-    // What lock.ts leaves when killed between preparing its folder and renaming it into place.
-    const staging = `${lockPathFor(path.join(dir, 'beta.jsonl'))}.${deadPid}.1.tmp`;
+    // What lock.ts leaves when killed between preparing its folder and renaming it into place. A
+    // dead pid's folder is removed by the sweep of the store's own open; an hour-old one of a pid
+    // that is alive (1, another process by now) is the leftover doctor must name.
+    const staging = `${lockPathFor(path.join(dir, 'beta.jsonl'))}.1.1.tmp`;
     fs.mkdirSync(staging, { mode: 0o700 });
-    fs.writeFileSync(path.join(staging, `owner-${deadPid}-0123456789ab`), '{}\n', { mode: 0o600 });
+    fs.writeFileSync(path.join(staging, 'owner-1-0123456789ab'), '{}\n', { mode: 0o600 });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(staging, hourAgo, hourAgo);
     const report = await runJson<Report>(['doctor'], { dir }, 1);
     const found = report.findings.filter((f) => f.kind === 'orphan-temp');
     expect(found).toMatchObject([{ severity: 'warning', file: path.basename(staging), fix: `rm -r ${JSON.stringify(staging)}` }]);
