@@ -126,8 +126,12 @@ export class SessionWriter {
 
   /** Encodes one line (its JSON text, then `\n`) at the end of the batch buffer, growing it first if the line might not fit. */
   #encode(json: string): void {
-    // A UTF-16 unit is at most 3 UTF-8 bytes; a long line is measured instead, to not triple a large allocation.
-    const room = (json.length <= MIN_BATCH_BYTES ? json.length * 3 : Buffer.byteLength(json)) + 1;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: a line that fits three times over fits. Only one that
+    // might not is measured, so the buffer grows for the bytes it needs, not for that bound: 20
+    // messages of 2.9 KB grew a session's first buffer to 128 KiB by the bound, and fit in its 64 KiB
+    // when measured (1,000 sessions held 190 MB of buffers instead of 64 MB; docs/performance.md).
+    let room = json.length * 3 + 1;
+    if (this.#bytes + room > this.#buf.length) room = Buffer.byteLength(json) + 1;
     if (this.#bytes + room > this.#buf.length) {
       const next = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, 2 * (this.#bytes + room)));
       this.#buf.copy(next, 0, 0, this.#bytes);

@@ -24,6 +24,25 @@ async function setup(flush: { maxEntries?: number; maxBytes?: number; intervalMs
 }
 
 describe('buffered writes', () => {
+  it('writes every byte of multi-byte lines that fill the batch buffer to its edge and past it', async () => {
+    // Lines of 1–4-byte characters whose cumulative size crosses the first buffer's 64 KiB at every
+    // offset near the edge: a line is measured exactly only when its 3-bytes-a-unit bound does not fit.
+    const { store, file } = await setup({});
+    const texts: string[] = [];
+    const alphabet = ['a', 'ж', '内', '🔧'];
+    for (let i = 0; i < 400; i++) {
+      const ch = alphabet[i % alphabet.length] as string;
+      texts.push(ch.repeat(50 + ((i * 37) % 700)));
+    }
+    const stored = await store.append('s', texts.map((content, i) => ({ id: `m${i}`, role: 'user' as const, content })));
+    await store.flush('s');
+    const expected = stored.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+    const onDisk = fs.readFileSync(file, 'utf8');
+    expect(onDisk.slice(onDisk.indexOf('\n') + 1)).toBe(expected);
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(3 * 64 * 1024);
+    await store.close();
+  });
+
   it('buffers below the thresholds and flushes at maxEntries as one write', async () => {
     const { store, file } = await setup({ maxEntries: 3 });
     await store.append('s', [{ role: 'user', content: '1' }, { role: 'user', content: '2' }]);
