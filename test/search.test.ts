@@ -86,10 +86,16 @@ describe('search', () => {
     for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) writeFile(dir, id, 6_000_000, 'ordinary', 6);
     const store = await openStore({ dir });
     const ac = new AbortController();
-    // A timer, not the progress callback: it fires only if the search lets the event loop run.
-    setTimeout(() => ac.abort(), 0);
     let last = { bytes: 0, bytesDone: 0 };
-    for await (const hit of store.search('no such needle', { signal: ac.signal, onProgress: (p) => (last = p) })) expect(hit).toBeUndefined();
+    let armed = false;
+    const onProgress = (p: { bytes: number; bytesDone: number }): void => {
+      last = p;
+      // Armed once reading has begun; the abort comes from a timer, which fires only if the search
+      // lets the event loop run (a timer set before the search could fire before it reads at all).
+      if (!armed) setTimeout(() => ac.abort(), 0);
+      armed = true;
+    };
+    for await (const hit of store.search('no such needle', { signal: ac.signal, onProgress })) expect(hit).toBeUndefined();
     expect(last.bytes).toBeGreaterThan(35_000_000);
     // The timer fires at the second yield at the latest (one every 8 MiB): well before the end.
     expect(last.bytesDone).toBeLessThan(last.bytes - 10_000_000);
