@@ -32,7 +32,7 @@ import path from 'node:path';
 import { errnoOf, ioError, SessionStoreError } from '../errors.js';
 import { onProcessExit } from '../exit-hooks.js';
 import { DIR_MODE, FILE_MODE } from './files.js';
-import { isAlive } from './temps.js';
+import { deadStagingPid } from './temps.js';
 
 /** A lock whose owner file was not refreshed for this long belongs to a dead or stalled process. Same value in every process. */
 const STALE_MS = 20_000;
@@ -105,8 +105,7 @@ function sweepStaging(lockDir: string): void {
   const prefix = `${path.basename(lockDir)}.`;
   const dir = path.dirname(lockDir);
   for (const name of fs.readdirSync(dir)) {
-    const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : NaN;
-    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    if (name.startsWith(prefix) && deadStagingPid(name) !== undefined) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }
 

@@ -18,6 +18,16 @@ export function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${name}.${process.pid}.${++counter}.tmp`);
 }
 
+/**
+ * The pid in the name of a rewrite lock's staging folder (`.<id>.jsonl.lock.<pid>.<n>.tmp`) when
+ * that process is gone, so the folder is a leftover; undefined for any other name or a live pid.
+ */
+export function deadStagingPid(name: string): number | undefined {
+  const match = LOCK_STAGING.exec(name);
+  const pid = match === null ? NaN : Number(match[2]);
+  return Number.isInteger(pid) && pid !== process.pid && !isAlive(pid) ? pid : undefined;
+}
+
 /** Whether a process with this pid runs on this machine (EPERM: alive, owned by someone else). */
 export function isAlive(pid: number): boolean {
   try {
@@ -37,16 +47,16 @@ export function isAlive(pid: number): boolean {
 export async function sweepStaleTemps(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await fs.promises.readdir(dir)) {
-    const staging = LOCK_STAGING.exec(name);
-    const match = staging ?? TEMP.exec(name);
-    if (match === null || Number(match[2]) === process.pid || isAlive(Number(match[2]))) continue;
+    const staging = LOCK_STAGING.test(name);
+    const temp = staging ? null : TEMP.exec(name);
+    if (staging ? deadStagingPid(name) === undefined : temp === null || Number(temp[2]) === process.pid || isAlive(Number(temp[2]))) continue;
     try {
       const file = path.join(dir, name);
       const st = await fs.promises.lstat(file);
       // A contender killed while it prepared its lock folder leaves that folder (the lock itself, a
       // folder without pid in its name, is the lock's business: it goes stale).
-      if (staging !== null && st.isDirectory()) await fs.promises.rm(file, { recursive: true, force: true });
-      else if (staging === null && st.isFile()) await fs.promises.unlink(file);
+      if (staging && st.isDirectory()) await fs.promises.rm(file, { recursive: true, force: true });
+      else if (!staging && st.isFile()) await fs.promises.unlink(file);
       else continue;
       removed.push(name);
     } catch {

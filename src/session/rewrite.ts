@@ -279,9 +279,9 @@ export class SessionRewrite {
 
   /**
    * Replaces the session with the temp file: fsync of both outputs, `beforeRename()` (the last
-   * checks: the rewrite lock's fence, unchanged copies; it throws to stop), rename, fsync of the
-   * folder, then the old file's bytes past `position` (another process's append that landed after
-   * the last read) carried over. Returns the new file's size.
+   * checks: the rewrite lock's fence, unchanged copies; it throws to stop), rename, the old file's
+   * bytes past `position` (another process's append that landed after the last read) carried over,
+   * then fsync of the folder. Returns the new file's size.
    * @throws whatever `beforeRename` throws (nothing replaced then), ERR_IO
    */
   async replace(oldFd: number, position: number, beforeRename: () => void): Promise<number> {
@@ -294,10 +294,12 @@ export class SessionRewrite {
       throw ioError('replace', this.file, err);
     }
     this.#renamed = true;
-    await fsyncDir(this.dir);
-    // The old file stays open: an append to it after the last read is still readable here.
+    // The old file stays open: an append to it after the last read is still readable here. Carried
+    // over at once, before the folder's fsync (milliseconds in which other processes append to the
+    // new file, and the carried bytes would land after theirs).
     const grown = fs.fstatSync(oldFd).size;
     if (grown > position) carryOver(oldFd, position, grown, this.file);
+    await fsyncDir(this.dir);
     return fs.statSync(this.file).size;
   }
 
@@ -312,9 +314,17 @@ export class SessionRewrite {
   }
 }
 
-/** Appends bytes [from, to) of the old session file to the new one (which ends with a newline), and fsyncs it. */
+/**
+ * Appends the complete lines in bytes [from, to) of the old session file to the new one (which
+ * ends with a newline), and fsyncs it. A last line without its newline is another process's write
+ * still in progress (a write larger than a page becomes visible a page at a time): it is left, and
+ * that writer, finding its entry missing from the new file, appends it again (src/session/recent.ts).
+ * Carried half, it would be a torn line that the next rewrite moves aside, and the entry lost.
+ */
 function carryOver(oldFd: number, from: number, to: number, file: string): void {
-  const bytes = readRange(oldFd, file, from, to - from);
+  const read = readRange(oldFd, file, from, to - from);
+  const bytes = read.subarray(0, read.lastIndexOf(0x0a) + 1);
+  if (bytes.length === 0) return;
   const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
   try {
     writeAllSync(fd, bytes);
