@@ -17,7 +17,7 @@ import { errnoOf, ioError, SessionStoreError } from './errors.js';
 import { sessionPath } from './fs/paths.js';
 import { assertValidId } from './ids.js';
 import { sessionIds } from './session/resolve.js';
-import { openForReadSync } from './fs/files.js';
+import { closeSyncQuietly, openForReadSync } from './fs/files.js';
 import { makeMatcher, type Matcher, snippetOf, searchableText } from './search-text.js';
 
 export { makeMatcher, rawSafe, searchableText, snippetOf } from './search-text.js';
@@ -133,14 +133,6 @@ function examine(
   if (classified.kind === 'update' || classified.kind === 'blank') return undefined;
   const base = { entryId: str(value['id']), type: str(type), role: str(value['role']), ts: str(value['ts']), ...found };
   return classified.kind === 'problem' ? { ...base, problem: classified.problem } : base;
-}
-
-function closeSyncQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // Read-only: nothing was written that a failed close could lose.
-  }
 }
 
 function countNewlines(buf: Buffer, from: number, to: number): number {

@@ -94,6 +94,18 @@ export async function closeQuietly(fd: number): Promise<void> {
   await close(fd).catch(() => undefined);
 }
 
+/**
+ * Synchronous twin of {@link closeQuietly}: for fds only read from, or on paths that already carry
+ * the interesting error (a failed close then loses nothing that is not reported).
+ */
+export function closeSyncQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // See above: nothing to add to what the caller reports.
+  }
+}
+
 /** Opens an existing session file for appending (no O_CREAT: a deleted session is never recreated headless). */
 export function openForAppendSync(file: string): { fd: number; stat: fs.Stats } {
   return openCheckedSync(file, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK, 'open for appending');

@@ -23,7 +23,12 @@ export function tempPathFor(file: string): string {
  * that process is gone, so the folder is a leftover; undefined for any other name or a live pid.
  */
 export function deadStagingPid(name: string): number | undefined {
-  const match = LOCK_STAGING.exec(name);
+  return deadPidIn(LOCK_STAGING, name);
+}
+
+/** The pid `pattern` captures (as its second group) from `name`, when that process is gone. */
+function deadPidIn(pattern: RegExp, name: string): number | undefined {
+  const match = pattern.exec(name);
   const pid = match === null ? NaN : Number(match[2]);
   return Number.isInteger(pid) && pid !== process.pid && !isAlive(pid) ? pid : undefined;
 }
@@ -48,8 +53,7 @@ export async function sweepStaleTemps(dir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await fs.promises.readdir(dir)) {
     const staging = LOCK_STAGING.test(name);
-    const temp = staging ? null : TEMP.exec(name);
-    if (staging ? deadStagingPid(name) === undefined : temp === null || Number(temp[2]) === process.pid || isAlive(Number(temp[2]))) continue;
+    if (deadPidIn(staging ? LOCK_STAGING : TEMP, name) === undefined) continue;
     try {
       const file = path.join(dir, name);
       const st = await fs.promises.lstat(file);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { LineSplitter, type RawLine } from '../format/lines.js';
 import { ioError } from '../errors.js';
-import { closeQuietly, openForRead, openForReadSync } from '../fs/files.js';
+import { closeQuietly, closeSyncQuietly, openForRead, openForReadSync } from '../fs/files.js';
 
 const read = promisify(fs.read);
 
@@ -169,14 +169,6 @@ export async function* scanBackward(file: string, maxLineBytes: number): AsyncGe
     else yield stat.size === 0 ? EMPTY_FIRST_LINE : { ...EMPTY_FIRST_LINE, torn: false };
   } finally {
     closeSyncQuietly(fd);
-  }
-}
-
-function closeSyncQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // Nothing was written through this fd: a failed close loses nothing.
   }
 }
 

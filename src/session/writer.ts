@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import { ioError, SessionStoreError } from '../errors.js';
-import { closeQuietly, fdatasync, openForAppendSync, writeAllSync } from '../fs/files.js';
+import { closeQuietly, closeSyncQuietly, fdatasync, openForAppendSync, writeAllSync } from '../fs/files.js';
 import { RecentLines } from './recent.js';
 
 /** Buffer thresholds and durability of one writer. */
@@ -393,14 +393,6 @@ const EMPTY = Buffer.alloc(0);
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-function closeSyncQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // As closeQuietly: the interesting error, if any, is already on its way.
-  }
 }
 
 /** After a failed write, removes our partial line if nobody else has written since (else the next flush seals it). */
