@@ -3,8 +3,10 @@
  * crash-safe appends, tolerant reads.
  * @packageDocumentation
  */
-export { openStore, SessionStore } from './store.js';
-export { StoreEvents } from './store-types.js';
+export { openStore } from './open.js';
+export type { SessionStore, StoreEventMap } from './core/contract.js';
+export { FileSessionStore } from './file/store.js';
+export { StoreEvents } from './core/types.js';
 export type {
   AppendInput,
   ChangeEvent,
@@ -15,21 +17,19 @@ export type {
   StoredEntry,
   StreamOptions,
   WarningEvent,
-} from './store-types.js';
-export { SessionStoreError, ErrorCodes } from './errors.js';
-export type { ErrorCode, SessionStoreErrorOptions } from './errors.js';
-export { DEFAULTS, DEFAULT_RECONCILE_MS } from './options.js';
-export type { FlushOptions, StoreOptions, WatchOptions } from './options.js';
-export type { ListFilter, ListOptions, ListPage } from './list-options.js';
-export { DEFAULT_LIMIT, MAX_LIMIT } from './index/query.js';
-export type { ReadOptions, ReadResult } from './session/reader.js';
-export type { SessionInfo, UsageTotals } from './session/summary.js';
+} from './core/types.js';
+export { SessionStoreError, ErrorCodes } from './core/errors.js';
+export type { ErrorCode, SessionStoreErrorOptions } from './core/errors.js';
+export { DEFAULTS, DEFAULT_RECONCILE_MS } from './core/options.js';
+export type { FlushOptions, StoreOptions, WatchOptions } from './core/options.js';
+export type { ListFilter, ListOptions, ListPage } from './core/list-options.js';
+export { DEFAULT_LIMIT, MAX_LIMIT } from './file/catalog/query.js';
+export type { FollowOptions, ReadOptions, ReadResult, SearchHit, SearchOptions, SearchProgress } from './core/types.js';
+export type { SessionInfo, UsageTotals } from './core/info.js';
 export type { Problem, ProblemKind } from './format/codec.js';
-export type { CheckOptions, CheckReport, Finding, FindingKind, Severity } from './doctor.js';
-export type { SearchHit, SearchOptions, SearchProgress } from './search.js';
-export type { FollowOptions } from './session/follow.js';
-export type { RemovedLine, RepairReport } from './session/repair.js';
-export type { MergedCopy, MergeProblem, MergeProblemKind, MergeReport } from './session/merge.js';
+export type { CheckOptions, CheckReport, Finding, FindingKind, Severity } from './doctor/doctor.js';
+export type { RemovedLine, RepairReport } from './file/rewrite/repair.js';
+export type { MergedCopy, MergeProblem, MergeProblemKind, MergeReport } from './file/rewrite/merge.js';
 export {
   CompactionSchema,
   ContentPartSchema,
@@ -42,4 +42,4 @@ export {
   UsageSchema,
 } from './format/schema.js';
 export type { CompactionEntry, Entry, EntryInput, Header, MessageEntry, Usage } from './format/schema.js';
-export { MAX_ID_LENGTH, idProblem, uuidv7 } from './ids.js';
+export { MAX_ID_LENGTH, idProblem, uuidv7 } from './core/ids.js';

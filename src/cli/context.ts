@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { openStore, type SessionStore, type WarningEvent } from '../index.js';
+import { openStore, type FileSessionStore, type WarningEvent } from '../index.js';
 import { type DirSource, resolveStoreDir } from './store-dir.js';
 
 /** The documented exit codes. */
@@ -65,7 +65,7 @@ export class Context {
   readonly json: boolean;
   readonly color: boolean;
   readonly c: Colors;
-  #store: SessionStore | undefined;
+  #store: FileSessionStore | undefined;
   #pending: string[] = [];
   #pendingBytes = 0;
   #flushSoon: NodeJS.Immediate | undefined;
@@ -86,7 +86,7 @@ export class Context {
   }
 
   /** Opens the store. Commands that only read refuse a folder that does not exist rather than create it. */
-  async open(options: { create?: boolean; watch?: boolean } = {}): Promise<SessionStore> {
+  async open(options: { create?: boolean; watch?: boolean } = {}): Promise<FileSessionStore> {
     if (options.create !== true && !fs.existsSync(this.dir)) {
       const hint = this.dirSource === 'default' ? 'pass --dir or set SESSIONLOG_DIR' : `check ${this.dirSource}`;
       throw new CliError('ERR_NO_STORE', `No store folder at ${this.dir}: ${hint}, or create a session there with \`sessionlog new\`.`);

@@ -1,5 +1,7 @@
 /** Small presentation helpers: sizes, counts, times, paths, safe terminal text, tables. */
 import path from 'node:path';
+import stringWidth from 'string-width';
+import stripAnsi from 'strip-ansi';
 
 /** A path relative to the current folder when it is inside it, else absolute. */
 export function shownPath(file: string): string {
@@ -55,8 +57,7 @@ export function formatDay(iso: unknown): string | undefined {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
 }
 
-// eslint-disable-next-line no-control-regex
-const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+// Control characters are what this pattern is for.
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
@@ -66,31 +67,18 @@ const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
  * is untrusted: it must not be able to drive the user's terminal.
  */
 export function clean(text: string): string {
-  return text.replace(ESCAPES, '').replace(/\r/g, '').replace(CONTROLS, '\uFFFD').replace(/\t/g, '  ');
+  return stripAnsi(text).replace(/\r/g, '').replace(CONTROLS, '\uFFFD').replace(/\t/g, '  ');
 }
 
-/** Width in terminal columns, approximated: wide East Asian characters and emoji count 2. */
+/** Width in terminal columns (wide East Asian characters and emoji count 2, combining marks 0). */
 export function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    width += isWide(cp) ? 2 : cp >= 0x300 && cp <= 0x36f ? 0 : 1;
-  }
-  return width;
+  return stringWidth(text);
 }
 
-function isWide(cp: number): boolean {
-  return (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1faff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  );
+/** The first of `values` that is a string, else `''`: for fields of entries read from disk, which may hold anything. */
+export function firstString(...values: unknown[]): string {
+  for (const value of values) if (typeof value === 'string') return value;
+  return '';
 }
 
 /** Cuts `text` to at most `width` columns, ending with `…` when cut. */

@@ -64,7 +64,7 @@ for (const stream of [process.stdout, process.stderr]) {
 /** Runs the command line; resolves with the exit code. */
 async function main(argv: readonly string[]): Promise<number> {
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -3,7 +3,7 @@
  * collapsible `<details>` blocks (GitHub and most renderers fold them). Nothing is cut.
  */
 import type { SessionInfo } from '../index.js';
-import { formatBytes } from './format.js';
+import { firstString, formatBytes } from './format.js';
 
 type Entry = Readonly<Record<string, unknown>>;
 
@@ -36,7 +36,7 @@ function contentBlocks(entry: Entry): string[] {
     for (const part of content as Record<string, unknown>[]) {
       if (part['type'] === 'text' && typeof part['text'] === 'string') out.push(part['text']);
       else if (part['type'] === 'tool_call') out.push(toolCall(part['name'], part['arguments']));
-      else if (part['type'] === 'image') out.push(`![image](${String(part['url'] ?? part['path'] ?? '')})`);
+      else if (part['type'] === 'image') out.push(`![image](${firstString(part['url'], part['path'])})`);
       else out.push(fence(JSON.stringify(part, null, 2), 'json'));
     }
   }
@@ -49,7 +49,7 @@ function contentBlocks(entry: Entry): string[] {
 function renderEntry(entry: Entry): string {
   const type = typeof entry['type'] === 'string' ? entry['type'] : 'message';
   if (type === 'compaction') {
-    return `### Compaction${stamp(entry['ts'])}\n\n> ${String(entry['summary'] ?? '').replace(/\n/g, '\n> ')}`;
+    return `### Compaction${stamp(entry['ts'])}\n\n> ${firstString(entry['summary']).replace(/\n/g, '\n> ')}`;
   }
   if (type !== 'message') {
     const rest = Object.fromEntries(Object.entries(entry).filter(([key]) => key !== 'type'));

@@ -75,6 +75,8 @@ export class Progress {
     process.stderr.write('\r\u001b[2K');
     out.out(text);
     out.flush();
+    // GenericBar's render takes the force flag that SingleBar's typings leave out.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     (this.#bar as cliProgress.GenericBar).render(true);
   }
 

@@ -4,7 +4,7 @@
  */
 import type { Problem, SessionInfo } from '../index.js';
 import type { Colors } from './context.js';
-import { clean, formatBytes, formatCount, formatDateTime, formatDay, formatTime, truncate } from './format.js';
+import { clean, firstString, formatBytes, formatCount, formatDateTime, formatDay, formatTime, truncate } from './format.js';
 
 /** How much of a long text is shown unless `--full`. */
 const FOLD = {
@@ -75,7 +75,7 @@ function contentLines(entry: Entry, options: TranscriptOptions, kind: 'message' 
       const p = (typeof part === 'object' && part !== null ? part : { type: typeof part }) as Record<string, unknown>;
       if (p['type'] === 'text' && typeof p['text'] === 'string') out.push(...body(p['text'], kind, options));
       else if (p['type'] === 'tool_call') out.push(toolCallLine(p['name'], p['arguments'], c));
-      else if (p['type'] === 'image') out.push(c.dim(`[image ${clean(String(p['path'] ?? p['url'] ?? ''))}]`.replace(' ]', ']')));
+      else if (p['type'] === 'image') out.push(c.dim(`[image ${clean(firstString(p['path'], p['url']))}]`.replace(' ]', ']')));
       else out.push(c.dim(`[${clean(String(p['type']))} part, ${formatBytes(byteLength(compactJson(p)))}]`));
     }
   }
@@ -96,7 +96,7 @@ function contentText(entry: Entry): string {
 function usageNote(entry: Entry, c: Colors): string {
   const usage = entry['usage'] as Record<string, unknown> | undefined;
   if (typeof usage !== 'object' || usage === null) return '';
-  const n = (key: string): number => (typeof usage[key] === 'number' ? (usage[key] as number) : 0);
+  const n = (key: string): number => (typeof usage[key] === 'number' ? (usage[key]) : 0);
   const parts = [`${formatCount(n('input'))} in`, `${formatCount(n('output'))} out`];
   const cached = n('cacheRead') + n('cacheWrite');
   if (cached > 0) parts.push(`${formatCount(cached)} cached`);
@@ -129,7 +129,7 @@ export function renderEntry(entry: Entry, options: TranscriptOptions, previousDa
   } else if (type === 'compaction') {
     const before = typeof entry['tokensBefore'] === 'number' ? c.dim(` · summarises ${formatCount(entry['tokensBefore'])} tokens`) : '';
     lines.push(`${stamp} ${c.blue(c.bold('compaction'))}${before}`);
-    lines.push(...indent(body(String(entry['summary'] ?? ''), 'message', options), `  ${c.blue('┃')} `));
+    lines.push(...indent(body(firstString(entry['summary']), 'message', options), `  ${c.blue('┃')} `));
   } else {
     const rest: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(entry)) if (key !== 'type' && key !== 'id' && key !== 'ts') rest[key] = value;

@@ -147,11 +147,14 @@ export type Usage = z.output<typeof UsageSchema>;
 export type MessageEntry = z.output<typeof MessageSchema>;
 /** A compaction entry. */
 export type CompactionEntry = z.output<typeof CompactionSchema>;
+/** `T` without `type`, keeping its known keys beside its index signature (`Omit` would keep only the latter). */
+type WithoutType<T> = { [K in keyof T as K extends 'type' ? never : K]: T[K] };
+
 /** An entry as the built-in schema accepts it. */
 export type Entry = z.output<typeof EntrySchema>;
 /** What `append` takes with the built-in schema: `type` defaults to `'message'`, `id` and `ts` are added. */
 export type EntryInput =
-  | (Omit<z.input<typeof MessageSchema>, 'type'> & { type?: 'message' })
+  | (WithoutType<z.input<typeof MessageSchema>> & { type?: 'message' })
   | z.input<typeof CompactionSchema>
   | z.input<typeof CustomEntrySchema>;
 

@@ -4,7 +4,7 @@
 // whether two sections ever overlapped. One trial per SIGUSR2; prints `done <trial> <outcome>`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { withRewriteLock } from '../../dist/fs/lock.js';
+import { withRewriteLock } from '../../dist/file/fs/lock.js';
 
 const [file, logDir, counterFile] = process.argv.slice(2);
 // Losers are refused at once (no backoff): the race is in the first attempt, and trials stay fast.

@@ -1,5 +1,5 @@
 // Takes a session's repair lock and holds it until killed or stopped (for the lock takeover rows).
-import { withRewriteLock } from '../../dist/fs/lock.js';
+import { withRewriteLock } from '../../dist/file/fs/lock.js';
 
 const [file] = process.argv.slice(2);
 await withRewriteLock(file, async () => {

@@ -3,8 +3,8 @@
 // the work and right before the rename, the worst moment to be taken over. `once`: one repair.
 // Prints `repaired`, or `refused <code>`.
 import { makeValidator } from '../../dist/format/validate.js';
-import { withRewriteLock } from '../../dist/fs/lock.js';
-import { repairSession } from '../../dist/session/repair.js';
+import { withRewriteLock } from '../../dist/file/fs/lock.js';
+import { repairSession } from '../../dist/file/rewrite/repair.js';
 
 const [file, id, staleMs, mode] = process.argv.slice(2);
 const header = (createdAt) => ({ type: 'session', version: 1, id, createdAt: createdAt ?? new Date().toISOString() });

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockPathFor, withRewriteLock } from '../../src/fs/lock.js';
+import { lockPathFor, withRewriteLock } from '../../src/file/fs/lock.js';
 import { tempDir } from '../helpers/tmp.js';
 import { appendRaw, seedStore } from './fixtures.js';
 import { runCli, runJson } from './run.js';

@@ -1,6 +1,6 @@
 /** Generated ids: UUIDv7 layout, strictly increasing within a process, no repeats. */
 import { expect, test } from 'vitest';
-import { uuidv7 } from '../../src/ids.js';
+import { uuidv7 } from '../../src/core/ids.js';
 
 const LAYOUT = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

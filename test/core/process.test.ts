@@ -107,6 +107,6 @@ describe('the built package', () => {
     const result = await runChild('import-package.mjs');
     expect(result.code).toBe(0);
     const names = JSON.parse(result.stdout) as string[];
-    expect(names).toEqual(expect.arrayContaining(['openStore', 'SessionStoreError', 'SessionStore', 'ErrorCodes']));
+    expect(names).toEqual(expect.arrayContaining(['openStore', 'SessionStoreError', 'FileSessionStore', 'ErrorCodes']));
   });
 });

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openStore, SessionStoreError } from '../../src/index.js';
+import { openStore, SessionStoreError, type StoreOptions } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
-async function open(options: Partial<Parameters<typeof openStore>[0]> = {}) {
+async function open(options: Omit<StoreOptions, 'dir' | 'schema'> = {}) {
   const dir = tempDir();
   const store = await openStore({ dir, ...options });
   return { dir, store, file: (id: string) => path.join(dir, `${id}.jsonl`) };
@@ -49,7 +49,7 @@ describe('sessions', () => {
     await store.create({ id: 's' });
     const one = await store.append('s', { role: 'user', content: 'hello', extra: { nested: [1, 2] } } as never);
     const many = await store.append('s', [
-      { role: 'assistant', content: [{ type: 'text', text: 'hi' }, { type: 'future_part', data: 1 } as never], toolCalls: [{ id: 'c1', name: 'read', arguments: { p: 1 } }], usage: { input: 10, output: 3, cacheRead: 2 } },
+      { role: 'assistant', content: [{ type: 'text', text: 'hi' }, { type: 'future_part', data: 1 }], toolCalls: [{ id: 'c1', name: 'read', arguments: { p: 1 } }], usage: { input: 10, output: 3, cacheRead: 2 } },
       { role: 'tool', content: 'file text', toolCallId: 'c1', toolName: 'read', isError: false },
       { type: 'agent_event', payload: { x: 1 } },
     ]);
@@ -147,7 +147,7 @@ describe('sessions', () => {
 
   it('a caller schema validates entries and its output type flows through read', async () => {
     const Note = z.object({ type: z.literal('note'), text: z.string().min(1), tags: z.array(z.string()).default([]) });
-    const { store } = await open({ schema: Note });
+    const store = await openStore({ dir: tempDir(), schema: Note });
     await store.create({ id: 's' });
     const stored = await store.append('s', { type: 'note', text: 'hi' });
     expect(stored).toMatchObject({ type: 'note', text: 'hi', tags: [] });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 export function inotifyWatches() {
   let n = 0;
   for (const fd of fs.readdirSync('/proc/self/fd')) {
-    let target = '';
+    let target;
     try {
       target = fs.readlinkSync(`/proc/self/fd/${fd}`);
     } catch {

@@ -11,7 +11,7 @@ import { figure, scale } from './matrix.js';
 const WRITERS = 8;
 
 describe('H1 eight processes appending to one session, 100 B – 2 MB entries', () => {
-  const places = [['TMPDIR', os.tmpdir()], ...(fs.existsSync('/dev/shm') ? [['/dev/shm (tmpfs)', '/dev/shm']] : [])] as const;
+  const places: [string, string][] = [['TMPDIR', os.tmpdir()], ...(fs.existsSync('/dev/shm') ? [['/dev/shm (tmpfs)', '/dev/shm'] as [string, string]] : [])];
 
   it.each(places)('on %s: no torn or interleaved line, nothing lost, each writer in order', async (name, base) => {
     const dir = fs.mkdtempSync(path.join(base, 'sessionlog-h1-'));

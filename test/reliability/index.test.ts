@@ -14,7 +14,7 @@ import { type ChildResult, runChild, startChild } from '../helpers/children.js';
 import { EDITORS } from '../helpers/editors.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { collectWarnings, INDEX, listAll, populated, truth } from '../index/fixtures.js';
+import { collectWarnings, INDEX, listAll, populated, truth } from '../catalog/fixtures.js';
 import { figure, scale, straceWorks } from './matrix.js';
 
 /** Index temps of this version: `.sessionlog-index.json.<pid>.<n>.tmp`. */

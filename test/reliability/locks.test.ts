@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockPathFor, withRewriteLock } from '../../src/fs/lock.js';
+import { lockPathFor, withRewriteLock } from '../../src/file/fs/lock.js';
 import { openStore } from '../../src/index.js';
 import { runChild, startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -51,7 +51,11 @@ describe('H3/H6 a repair lock whose holder died or stalls', () => {
       await expect(store.repair('s')).rejects.toMatchObject({ code: 'ERR_LOCKED' });
       const report = await waitFor(
         'the stale lock to be taken over',
-        () => store.repair('s').catch((err: { code?: string }) => (err.code === 'ERR_LOCKED' ? undefined : Promise.reject(err))),
+        () =>
+          store.repair('s').catch((err: Error & { code?: string }) => {
+            if (err.code !== 'ERR_LOCKED') throw err;
+            return undefined;
+          }),
         { timeoutMs: 60_000, intervalMs: 500 },
       );
       const takeover = Date.now() - t0;

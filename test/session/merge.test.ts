@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.js';
-import { mergeOrder } from '../../src/session/merge-order.js';
+import { mergeOrder } from '../../src/file/rewrite/merge-order.js';
 import { startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { RecentLines } from '../../src/session/recent.js';
+import { RecentLines } from '../../src/file/session/recent.js';
 import { rng } from '../helpers/transcripts.js';
 import { tempDir } from '../helpers/tmp.js';
 

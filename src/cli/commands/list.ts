@@ -1,10 +1,10 @@
 /** `list`: sessions as a table, newest first, paged. */
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import type { ListFilter, ListOptions, SessionInfo, SessionStore } from '../../index.js';
+import type { ListFilter, ListOptions, SessionInfo, FileSessionStore } from '../../index.js';
 import { action, type Context, EXIT } from '../context.js';
 import { formatBytes, formatCount, formatDateTime, table } from '../format.js';
-import { examples, positive, sessionNames, since } from './shared.js';
+import { examples, positive, since } from './shared.js';
 
 interface ListCliOptions {
   readonly limit?: number;
@@ -39,7 +39,7 @@ export function uniquePrefixLengths(ids: readonly string[], min = 4): Map<string
   return lengths;
 }
 
-async function pages(store: SessionStore, options: ListOptions, all: boolean): Promise<{ sessions: SessionInfo[]; nextCursor: string | undefined }> {
+async function pages(store: FileSessionStore, options: ListOptions, all: boolean): Promise<{ sessions: SessionInfo[]; nextCursor: string | undefined }> {
   if (!all) return store.list(options);
   const sessions: SessionInfo[] = [];
   let cursor = options.cursor;
@@ -76,7 +76,7 @@ async function list(ctx: Context, opts: ListCliOptions): Promise<number> {
     ctx.err(`no sessions${Object.keys(filter).length > 0 ? ' match' : ''} in ${ctx.dir}\n`);
     return EXIT.OK;
   }
-  const prefix = uniquePrefixLengths(await sessionNames(store));
+  const prefix = uniquePrefixLengths(await store.ids());
   const when = (info: SessionInfo): string => formatDateTime(opts.sort === 'created' ? info.createdAt : info.updatedAt);
   ctx.out(
     table(

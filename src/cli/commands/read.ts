@@ -1,7 +1,7 @@
 /** `show`, `tail` and `export`: reading one session. */
 import fs from 'node:fs';
 import { type Command, Option } from 'commander';
-import type { Problem, SessionInfo, SessionStore } from '../../index.js';
+import type { Problem, SessionInfo, FileSessionStore } from '../../index.js';
 import { action, CliError, type Context, EXIT, usage } from '../context.js';
 import { markdownEntry, markdownHead } from '../markdown.js';
 import { renderEntry, renderProblem, renderSessionHeader, type TranscriptOptions } from '../transcript.js';
@@ -9,7 +9,7 @@ import { formatDay } from '../format.js';
 import { count, examples, resolveName } from './shared.js';
 
 /** The session named by `name` (id, unique prefix, or `@` for the latest) and its info. */
-export async function named(store: SessionStore, name: string): Promise<{ id: string; info: SessionInfo }> {
+export async function named(store: FileSessionStore, name: string): Promise<{ id: string; info: SessionInfo }> {
   const id = await resolveName(store, name);
   const info = await store.get(id);
   if (info === undefined) throw new CliError('ERR_SESSION_NOT_FOUND', `Session ${id} was deleted just now.`);

@@ -2,13 +2,13 @@
 import type { Command } from 'commander';
 import { action, type Context, EXIT } from '../context.js';
 import { Progress } from '../progress.js';
-import { examples, sessionNames } from './shared.js';
+import { examples } from './shared.js';
 
 async function reindex(ctx: Context): Promise<number> {
   const store = await ctx.open();
   const progress = new Progress('reindexing', { json: ctx.json });
   const started = Date.now();
-  const total = (await sessionNames(store)).length;
+  const total = (await store.ids()).length;
   let sessions: number;
   try {
     // The index does not report its progress (a follow-up): show that it is working, and for how long.

@@ -1,8 +1,6 @@
 /** Option parsers and help text shared by the commands. */
-import fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { idFromFileName } from '../../fs/paths.js';
-import type { SessionInfo, SessionStore } from '../../index.js';
+import type { SessionInfo, FileSessionStore } from '../../index.js';
 import { CliError } from '../context.js';
 
 /** Parses a whole number >= 0 (commander reports the error as a usage error). */
@@ -38,10 +36,10 @@ export function examples(lines: readonly string[]): string {
 }
 
 /** Every session's info, most recently updated first, page by page; `onProgress` after each page. */
-export async function allSessions(store: SessionStore, onProgress?: (done: number, total: number) => void): Promise<SessionInfo[]> {
+export async function allSessions(store: FileSessionStore, onProgress?: (done: number, total: number) => void): Promise<SessionInfo[]> {
   const infos: SessionInfo[] = [];
   let cursor: string | undefined;
-  const total = (await sessionNames(store)).length;
+  const total = (await store.ids()).length;
   do {
     const page = await store.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
     infos.push(...page.sessions);
@@ -51,13 +49,8 @@ export async function allSessions(store: SessionStore, onProgress?: (done: numbe
   return infos;
 }
 
-/** The ids of the session files in the store folder. */
-export async function sessionNames(store: SessionStore): Promise<string[]> {
-  return (await fs.promises.readdir(store.dir)).flatMap((name) => idFromFileName(name) ?? []);
-}
-
 /** `@` names the most recently updated session; anything else is an id or a unique prefix. */
-export async function resolveName(store: SessionStore, name: string): Promise<string> {
+export async function resolveName(store: FileSessionStore, name: string): Promise<string> {
   if (name !== LATEST) return store.resolveId(name);
   const latest = await store.latest();
   if (latest === undefined) throw new CliError('ERR_SESSION_NOT_FOUND', `There are no sessions in ${store.dir}.`);

@@ -1,6 +1,6 @@
 /** `stats`: entries, tokens, size and problem lines, per session and in total. */
 import type { Command } from 'commander';
-import type { SessionInfo, SessionStore, UsageTotals } from '../../index.js';
+import type { SessionInfo, FileSessionStore, UsageTotals } from '../../index.js';
 import { action, type Context, EXIT } from '../context.js';
 import { formatBytes, formatCount, table } from '../format.js';
 import { Progress } from '../progress.js';
@@ -28,7 +28,7 @@ function totalsOf(infos: readonly SessionInfo[]): Totals {
 }
 
 /** Counts of one session's entries by kind (role for messages, type otherwise) and its tool calls. */
-async function breakdown(store: SessionStore, id: string): Promise<{ kinds: Record<string, number>; toolCalls: number; toolResultBytes: number }> {
+async function breakdown(store: FileSessionStore, id: string): Promise<{ kinds: Record<string, number>; toolCalls: number; toolResultBytes: number }> {
   const kinds: Record<string, number> = {};
   let toolCalls = 0;
   let toolResultBytes = 0;

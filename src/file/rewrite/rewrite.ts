@@ -1,0 +1,337 @@
+/**
+ * The safe whole-file rewrite of a session, shared by repair (src/file/rewrite/repair.ts) and merge
+ * (src/file/rewrite/merge.ts), the only two code paths that replace a session file. Both build the new
+ * file and a recovery file beside the session, then replace the session the same way, so that the
+ * guarantees (and the syscalls the crash rows A7 and G9 kill at) are those of one piece of code:
+ *
+ * - the new file is a temp file in the session's folder (0600, created exclusively on first use),
+ *   fsynced, renamed over the session, and the folder is fsynced;
+ * - the recovery file (`<id>.jsonl.recovered-<time>`) holds bytes that are not in the new file;
+ * - the session is read to its end synchronously, again and again until its size holds still, and
+ *   the rename follows in the same synchronous step: no flush of this process can land unseen;
+ * - another process's append that lands on the old file after that step is carried over onto the
+ *   new file right after the rename.
+ *
+ * What each rewrite keeps and drops, and its lock, belong to its own module.
+ */
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import { errnoOf, ioError, SessionStoreError } from '../../core/errors.js';
+import { FILE_MODE, fsyncDir, writeAllSync } from '../fs/files.js';
+import { tempPathFor } from '../fs/temps.js';
+import { fileStamp } from '../session/trash.js';
+
+const read = promisify(fs.read);
+
+/** Reads are done in pieces of this size. */
+export const CHUNK = 256 * 1024;
+/** Output is written in batches of about this size: few write calls, bounded memory. */
+const BATCH_BYTES = 1024 * 1024;
+/** The session is re-read while it keeps growing; past this many rounds, another process is too busy. */
+const MAX_ROUNDS = 50;
+
+/** Reads bytes [from, from + length) of an open file (fewer at its end). */
+export function readRange(fd: number, file: string, from: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  let got = 0;
+  try {
+    while (got < length) {
+      const n = fs.readSync(fd, buffer, got, length - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+  } catch (err) {
+    throw ioError('read', file, err);
+  }
+  return buffer.subarray(0, got);
+}
+
+/**
+ * Reads ranges of an open file that mostly come in file order (a merge copying records), through a
+ * window of {@link CHUNK} bytes: one `pread` per window instead of one per line (a merge of 10,000
+ * records made 10,000 of them).
+ */
+export class RangeReader {
+  readonly #fd: number;
+  readonly #file: string;
+  #window: Buffer = Buffer.alloc(0);
+  #start = 0;
+
+  constructor(fd: number, file: string) {
+    this.#fd = fd;
+    this.#file = file;
+  }
+
+  /** Bytes [from, from + length) (fewer at the end of the file). */
+  read(from: number, length: number): Buffer {
+    const offset = from - this.#start;
+    if (offset < 0 || offset + length > this.#window.length) {
+      // A range larger than the window is read on its own, and not kept.
+      if (length > CHUNK) return readRange(this.#fd, this.#file, from, length);
+      this.#window = readRange(this.#fd, this.#file, from, CHUNK);
+      this.#start = from;
+      return this.#window.subarray(0, Math.min(length, this.#window.length));
+    }
+    return this.#window.subarray(offset, offset + length);
+  }
+}
+
+/**
+ * Reads an open file asynchronously from `position` up to `size` (the size it had when the rewrite
+ * began), handing each piece to `push`. Returns the position reached.
+ * @throws ERR_IO
+ */
+export async function readUpTo(fd: number, file: string, position: number, size: number, push: (piece: Buffer) => void): Promise<number> {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  while (position < size) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await read(fd, buffer, 0, Math.min(CHUNK, size - position), position));
+    } catch (err) {
+      throw ioError('read', file, err);
+    }
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    push(buffer.subarray(0, bytesRead));
+  }
+  return position;
+}
+
+/**
+ * Reads an open file synchronously from `position` to its current end, handing each piece to
+ * `push`. Synchronous so that no flush of this process can land between the last read and the
+ * rename that follows. Returns the position reached.
+ * @throws ERR_IO
+ */
+export function readToEndSync(fd: number, file: string, position: number, push: (piece: Buffer) => void): number {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  for (;;) {
+    let bytesRead: number;
+    try {
+      bytesRead = fs.readSync(fd, buffer, 0, CHUNK, position);
+    } catch (err) {
+      throw ioError('read', file, err);
+    }
+    if (bytesRead === 0) return position;
+    position += bytesRead;
+    push(buffer.subarray(0, bytesRead));
+  }
+}
+
+/** Which rewrite is running, for its error messages: `{ done: 'repaired', retry: 'run repair again' }`. */
+export interface RewriteJob {
+  /** Past participle: "… while it was <done>". */
+  readonly done: string;
+  /** The next step: "…; <retry>." */
+  readonly retry: string;
+}
+
+/**
+ * Reads the rest of the session synchronously from `position` (see {@link readToEndSync}), again
+ * until the file's size holds still, checking each time that it is still the file that was opened
+ * (`stat`). Returns the final position. The caller's rename must follow in the same synchronous step.
+ * @throws ERR_SESSION_NOT_FOUND (deleted meanwhile), ERR_LOCKED (replaced meanwhile, or kept
+ *   growing for {@link MAX_ROUNDS} rounds), ERR_IO
+ */
+export function readUntilStill(fd: number, file: string, stat: fs.Stats, position: number, job: RewriteJob, push: (piece: Buffer) => void): number {
+  for (let round = 0; ; round++) {
+    position = readToEndSync(fd, file, position, push);
+    if (!sessionGrew(file, stat, position, job)) return position;
+    if (round >= MAX_ROUNDS) {
+      throw new SessionStoreError('ERR_LOCKED', `${file} kept growing while it was ${job.done}; ${job.retry} when its writer is idle.`, { path: file });
+    }
+  }
+}
+
+/** True when the session file grew past `position`; throws when it was replaced or deleted meanwhile. */
+function sessionGrew(file: string, stat: fs.Stats, position: number, job: RewriteJob): boolean {
+  let now: fs.Stats;
+  try {
+    now = fs.statSync(file);
+  } catch (err) {
+    throw errnoOf(err) === 'ENOENT'
+      ? new SessionStoreError('ERR_SESSION_NOT_FOUND', `${file} was deleted while it was ${job.done}.`, { path: file, cause: err })
+      : ioError('stat', file, err);
+  }
+  // Another inode: a sync tool or editor replaced the file; renaming over it would discard that.
+  if (now.ino !== stat.ino || now.dev !== stat.dev) {
+    throw new SessionStoreError('ERR_LOCKED', `${file} was replaced by another program while it was ${job.done}; ${job.retry}.`, { path: file });
+  }
+  return now.size > position;
+}
+
+/** An output file (a rewrite's temp file, a recovery file): created 0600 exclusively on first use, written in batches. */
+export class OutputFile {
+  readonly file: string;
+  #fd: number | undefined;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Bytes added so far. */
+  bytes = 0;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  /** Whether the file exists yet (repair uses it as "a rewrite is needed"). */
+  get opened(): boolean {
+    return this.#fd !== undefined;
+  }
+
+  /**
+   * Creates the file if it is not yet, and returns its descriptor. O_EXCL and O_NOFOLLOW: a name
+   * someone else made (or a planted symlink) is an error, never written through.
+   * @throws ERR_IO
+   */
+  open(): number {
+    if (this.#fd === undefined) {
+      const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+      try {
+        this.#fd = fs.openSync(this.file, flags, FILE_MODE);
+        // open()'s mode is filtered by the umask.
+        fs.fchmodSync(this.#fd, FILE_MODE);
+      } catch (err) {
+        throw ioError('create', this.file, err);
+      }
+    }
+    return this.#fd;
+  }
+
+  /** Queues bytes; they are written once about {@link BATCH_BYTES} are pending, or on `drain()` / `sync()`. */
+  add(piece: Buffer): void {
+    this.#pending.push(piece);
+    this.#pendingBytes += piece.length;
+    this.bytes += piece.length;
+    if (this.#pendingBytes >= BATCH_BYTES) this.drain();
+  }
+
+  /** Copies bytes [from, from + length) of another open file, in chunks: for lines too long to hold. */
+  addRange(fd: number, file: string, from: number, length: number): void {
+    for (let at = from; at < from + length; at += CHUNK) this.add(readRange(fd, file, at, Math.min(CHUNK, from + length - at)));
+  }
+
+  /** Writes what is pending (creating the file first if need be). @throws ERR_IO */
+  drain(): void {
+    if (this.#pendingBytes === 0) return;
+    const fd = this.open();
+    try {
+      writeAllSync(fd, Buffer.concat(this.#pending, this.#pendingBytes));
+    } catch (err) {
+      throw ioError('write', this.file, err);
+    }
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
+  /** Writes what is pending and fsyncs; nothing when the file was never created. @throws ERR_IO */
+  sync(): void {
+    this.drain();
+    if (this.#fd === undefined) return;
+    try {
+      fs.fsyncSync(this.#fd);
+    } catch (err) {
+      throw ioError('fsync', this.file, err);
+    }
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) fs.closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
+  /** Closes and deletes the file, if it was created. */
+  remove(): void {
+    this.close();
+    fs.rmSync(this.file, { force: true });
+  }
+}
+
+/** A recovery file name beside the session, not taken yet: it does not end in `.jsonl`, so it is never taken for a session. */
+export function recoveryPathFor(file: string, now: number): string {
+  const base = `${file}.recovered-${fileStamp(now)}`;
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    if (!fs.existsSync(candidate)) return candidate;
+  }
+}
+
+/**
+ * One rewrite of a session file: its temp file and its recovery file, the replacement, and the
+ * clean-up. Make one per rewrite, fill `temp` and `recovery`, call `replace()` at the end of the
+ * synchronous step that read the session to its end, and `discard()` in a `finally`.
+ */
+export class SessionRewrite {
+  readonly file: string;
+  readonly dir: string;
+  /** The new session file, built beside the old one (same file system: the rename is atomic). */
+  readonly temp: OutputFile;
+  /** Bytes that are not in the new file, byte for byte. */
+  readonly recovery: OutputFile;
+  #renamed = false;
+
+  /** `dir` is the session's folder, fsynced after the rename; `now` names the recovery file. */
+  constructor(file: string, dir: string, now: number) {
+    this.file = file;
+    this.dir = dir;
+    this.temp = new OutputFile(tempPathFor(file));
+    this.recovery = new OutputFile(recoveryPathFor(file, now));
+  }
+
+  /**
+   * Replaces the session with the temp file: fsync of both outputs, `beforeRename()` (the last
+   * checks: the rewrite lock's fence, unchanged copies; it throws to stop), rename, the old file's
+   * bytes past `position` (another process's append that landed after the last read) carried over,
+   * then fsync of the folder. Returns the new file's size.
+   * @throws whatever `beforeRename` throws (nothing replaced then), ERR_IO
+   */
+  async replace(oldFd: number, position: number, beforeRename: () => void): Promise<number> {
+    this.temp.sync();
+    this.recovery.sync();
+    beforeRename();
+    try {
+      fs.renameSync(this.temp.file, this.file);
+    } catch (err) {
+      throw ioError('replace', this.file, err);
+    }
+    this.#renamed = true;
+    // The old file stays open: an append to it after the last read is still readable here. Carried
+    // over at once, before the folder's fsync (milliseconds in which other processes append to the
+    // new file, and the carried bytes would land after theirs).
+    const grown = fs.fstatSync(oldFd).size;
+    if (grown > position) carryOver(oldFd, position, grown, this.file);
+    await fsyncDir(this.dir);
+    return fs.statSync(this.file).size;
+  }
+
+  /** Closes both outputs; before the rename, also deletes them (the session is untouched then). */
+  discard(): void {
+    this.temp.close();
+    this.recovery.close();
+    if (!this.#renamed) {
+      this.temp.remove();
+      this.recovery.remove();
+    }
+  }
+}
+
+/**
+ * Appends the complete lines in bytes [from, to) of the old session file to the new one (which
+ * ends with a newline), and fsyncs it. A last line without its newline is another process's write
+ * still in progress (a write larger than a page becomes visible a page at a time): it is left, and
+ * that writer, finding its entry missing from the new file, appends it again (src/file/session/recent.ts).
+ * Carried half, it would be a torn line that the next rewrite moves aside, and the entry lost.
+ */
+function carryOver(oldFd: number, from: number, to: number, file: string): void {
+  const read = readRange(oldFd, file, from, to - from);
+  const bytes = read.subarray(0, read.lastIndexOf(0x0a) + 1);
+  if (bytes.length === 0) return;
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
+  try {
+    writeAllSync(fd, bytes);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    throw ioError('append to', file, err);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

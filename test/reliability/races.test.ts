@@ -1,0 +1,87 @@
+// The two write races of issue 10, each reproduced with real processes: an acknowledged entry
+// glued onto another writer's torn fragment, and repairs racing appenders.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/index.js';
+import { startChild } from '../helpers/children.js';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+import { figure, scale } from './matrix.js';
+
+function hasStrace(): boolean {
+  try {
+    execFileSync('strace', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a thread of `pid` is inside a write(2) on an fd open on `file` (x86-64: syscall 1). */
+function inWriteTo(pid: number, file: string): boolean {
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const fields = fs.readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ');
+    if (fields[0] !== '1') continue;
+    const fd = Number.parseInt(fields[1] ?? '', 16);
+    if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file) return true;
+  }
+  return false;
+}
+
+describe.skipIf(!hasStrace() || process.arch !== 'x64')('race 1: a torn fragment between the tail check and the write', () => {
+  it('keeps the acknowledged entry readable whatever lands before it', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await store.create({ id: 's' });
+    const file = fs.realpathSync(path.join(dir, 's.jsonl'));
+    // strace holds the child's write on the session file for 1.5 s, after its look at the file's end.
+    const child = startChild('one-flush.mjs', [dir, 's'], {
+      wrap: (args) => ['strace', ['-f', '-qq', '-o', '/dev/null', '-P', file, '-e', 'trace=write', '-e', 'inject=write:delay_enter=1500000', process.execPath, ...args]],
+    });
+    const pid = Number((await child.line(/^ready \d+/)).split(' ')[1]);
+    await waitFor('the child inside its delayed write', () => inWriteTo(pid, file), { timeoutMs: 20_000, intervalMs: 5 });
+    // Another writer, killed mid-line, leaves a fragment while ours is held.
+    fs.appendFileSync(file, '{"role":"user","content":"torn');
+    const acked = (await child.line(/^flushed /)).split(' ')[1];
+    expect((await child.done).code).toBe(0);
+    const { entries, problems } = await store.read('s');
+    expect(entries.map((entry) => entry.id)).toEqual([acked]);
+    // The fragment and the copy glued to it are one reported line, never content.
+    expect(problems.map((problem) => problem.kind)).toEqual(['invalid-json']);
+    await store.close();
+  });
+});
+
+describe('race 2: repairs racing appenders', () => {
+  it('loses no acknowledged entry, writes none twice, and warns of no false restore', async () => {
+    const rounds = scale(4, 20);
+    let lost = 0;
+    let twice = 0;
+    let restored = 0;
+    for (let round = 0; round < rounds; round++) {
+      const dir = tempDir();
+      const store = await openStore({ dir });
+      await store.create({ id: 's' });
+      const writers = ['A', 'B', 'C'].map((tag) => startChild('pairs-appender.mjs', [dir, 's', tag, '300']));
+      const repairer = startChild('repair-update-loop.mjs', [dir, 's', '15']);
+      const results = await Promise.all([...writers.map((w) => w.done), repairer.done]);
+      for (const result of results) expect(result.code, result.stderr).toBe(0);
+      const acked = writers.flatMap((w) => w.stdout().split('\n').filter((line) => line.startsWith('acked ')).flatMap((line) => line.split(' ').slice(1).filter(Boolean)));
+      restored += results.flatMap((r) => r.stdout.split('\n')).filter((line) => line === 'warning SESSIONLOG_RESTORED').length;
+      const { entries } = await store.read('s');
+      const counts = new Map<string, number>();
+      for (const entry of entries) counts.set(entry.id, (counts.get(entry.id) ?? 0) + 1);
+      // The file itself, not only what read() shows: a second copy of an id is a duplicate written.
+      const onDisk = fs.readFileSync(path.join(dir, 's.jsonl'), 'utf8');
+      for (const id of acked) {
+        if (!counts.has(id)) lost++;
+        if (onDisk.split(`"id":"${id}"`).length - 1 > 1) twice++;
+      }
+      await store.close();
+    }
+    figure('race 2', `${rounds} rounds of 3 appenders × 300 entries against 15 repair + update rounds: ${lost} lost, ${twice} written twice, ${restored} restore warnings`);
+    expect({ lost, twice, restored }).toEqual({ lost: 0, twice: 0, restored: 0 });
+  });
+});
