@@ -52,7 +52,11 @@ let prefixMs = -1;
 let prefix = '';
 
 /**
- * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Within one millisecond a
+ * A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits.
+ *
+ * Why not the `uuid` package's `v7()`: measured on this machine, one id cost 6–10 µs there against
+ * 0.13–0.18 µs here (a million ids each), a cost paid by every appended entry; and with a fixed
+ * `msecs` its ids were not increasing within the millisecond, which listing order relies on. Within one millisecond a
  * 12-bit counter in `rand_a` keeps ids from one process strictly increasing, so they sort by creation.
  */
 export function uuidv7(now: number = Date.now()): string {

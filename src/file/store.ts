@@ -5,28 +5,14 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import type { SessionStore, StoreEventMap } from '../core/contract.js';
+import { emitWarning, emitWriteError, onSessionChange } from '../core/emit.js';
 import { SessionStoreError } from '../core/errors.js';
 import { assertValidId, uuidv7 } from '../core/ids.js';
 import type { SessionInfo } from '../core/info.js';
 import type { ListFilter, ListOptions, ListPage } from '../core/list-options.js';
 import type { ResolvedOptions } from '../core/options.js';
-import {
-  type AppendInput,
-  type ChangeEvent,
-  type CreateInit,
-  type FollowOptions,
-  type ForkOptions,
-  type MergeOptions,
-  type ReadOptions,
-  type ReadResult,
-  type SearchHit,
-  type SearchOptions,
-  type SessionPatch,
-  StoreEvents,
-  type StoredEntry,
-  type StreamOptions,
-  type WarningEvent,
-} from '../core/types.js';
+import { type AppendInput, type ChangeEvent, type CreateInit, type FollowOptions, type ForkOptions, type MergeOptions, type ReadOptions,
+  type ReadResult, type SearchHit, type SearchOptions, type SessionPatch, StoreEvents, type StoredEntry, type StreamOptions } from '../core/types.js';
 import { checkStore, type CheckOptions, type CheckReport } from '../doctor/doctor.js';
 import { encodeJson, encodeLine } from '../format/codec.js';
 import { buildHeader, buildUpdate } from '../format/header.js';
@@ -35,7 +21,8 @@ import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema, Header } from '../format/schema.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch, collectTargets, searchTargets } from '../search/search.js';
-import { Catalog, schemaTag } from './catalog/catalog.js';
+import { Catalog } from './catalog/catalog.js';
+import { schemaTag } from './catalog/settings.js';
 import { createExclusive, ensureDir } from './fs/files.js';
 import { withRewriteLock } from './fs/lock.js';
 import { sessionPath } from './fs/paths.js';
@@ -45,21 +32,20 @@ import { repairSession, type RepairReport } from './rewrite/repair.js';
 import { followSession } from './session/follow.js';
 import { forkSession } from './session/fork.js';
 import { writableHeaderLine } from './session/header-line.js';
-import { type ReaderContext, readLines, readSession } from './session/reader.js';
+import { readLines, readSession } from './session/reader.js';
+import type { RewriteBase } from './rewrite/rewrite.js';
 import { matchPrefix, sessionIds } from './session/resolve.js';
 import { SessionSummary } from './session/summary.js';
 import { moveToTrash, removeSessionFile } from './session/trash.js';
+import type { FileMaintenance } from './maintenance.js';
 import { WriterRegistry } from './writers.js';
 
-const warnedCodes = new Set<string>();
-
 /**
- * A session store on one folder: the file backend. Open it with `openStore({ dir })`.
- * Beyond the {@link SessionStore} contract it can `repair`, `mergeConflicts`, `check` and
- * `reindex`, which only a folder of files needs.
+ * A session store on one folder: the file backend (`openStore({ dir })`). Beyond the
+ * {@link SessionStore} contract it has the {@link FileMaintenance} calls only files need.
  * @typeParam S - the entry schema; entries read are `StoredEntry<z.output<S>>`.
  */
-export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends EventEmitter<StoreEventMap> implements SessionStore<S> {
+export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends EventEmitter<StoreEventMap> implements SessionStore<S>, FileMaintenance {
   /** The store folder, resolved to an absolute path. */
   readonly dir: string;
   readonly #options: ResolvedOptions;
@@ -69,25 +55,18 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   #closing: Promise<void> | undefined;
   /** What listing needs of every session: a cache of the files, kept live with `watch`. */
   readonly #catalog: Catalog;
-  /** Which entry schema the catalog's counts are made with (`check()` compares the catalog file against it). */
+  /** The entry schema's tag (`check()` compares the catalog file's against it). */
   readonly #schemaTag: string;
 
-  /**
-   * Opens (and creates, mode 0700) a store folder. Without `watch` the catalog is loaded on first
-   * use, so commands that never list pay nothing.
-   * @throws ERR_INVALID_OPTION, ERR_IO
-   */
+  /** Opens (and creates, mode 0700) a store folder; use `openStore`. @throws ERR_INVALID_OPTION, ERR_IO */
   static async open<S extends z.ZodType>(options: ResolvedOptions, schema: S | undefined): Promise<FileSessionStore<S>> {
     await ensureDir(options.dir);
     const store = new FileSessionStore<S>(options, schema);
-    if (options.watch) {
-      try {
-        await store.#catalog.start();
-      } catch (err) {
-        await store.close().catch(() => undefined);
-        throw err;
-      }
-    }
+    // Without `watch` the catalog loads on first use: commands that never list pay nothing.
+    if (options.watch) await store.#catalog.start().catch(async (err: unknown) => {
+      await store.close().catch(() => undefined);
+      throw err;
+    });
     return store;
   }
 
@@ -110,15 +89,15 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
       watch: options.watch ? { reconcileIntervalMs: options.reconcileIntervalMs } : undefined,
       hooks: {
         change: (id, kind) => this.emit(StoreEvents.CHANGE, { id, kind, source: 'external' } satisfies ChangeEvent),
-        warn: (code, message, id) => this.#warn(id === undefined ? { code, message } : { code, message, id }),
+        warn: (code, message, id) => emitWarning(this, id === undefined ? { code, message } : { code, message, id }),
       },
     });
     this.#writers = new WriterRegistry({
       ...options,
       headerLine: (id) => writableHeaderLine(sessionPath(this.dir, id), () => this.#header(id, {})),
       onWritten: (id) => this.#emitChange(id, 'changed'),
-      onError: (error, id) => this.#writeError(error, id),
-      onWarning: (code, message, id) => this.#warn({ code, message, id }),
+      onError: (error, id) => emitWriteError(this, error, id),
+      onWarning: (code, message, id) => emitWarning(this, { code, message, id }),
     });
   }
 
@@ -127,11 +106,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return this.dir;
   }
 
-  /**
-   * Creates a session; its header is in the file when the promise resolves (and fsynced, with the
-   * folder, under `durability: 'fsync'`).
-   * @throws ERR_INVALID_ID, ERR_SESSION_EXISTS (also when another process created the id), ERR_IO
-   */
+  /** {@inheritDoc SessionStore.create} */
   async create(init: CreateInit = {}): Promise<SessionInfo> {
     this.#assertOpen();
     const id = init.id ?? uuidv7(this.#options.now());
@@ -146,38 +121,28 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return SessionSummary.ofNewSession(id, line, this.#readerContext());
   }
 
-  /**
-   * One page of sessions, newest activity first by default; pass `nextCursor` back as `cursor` for
-   * the next page. Answered from the index (see docs/listing.md); buffered entries are flushed first.
-   * @throws ERR_INVALID_OPTION (bad limit, sort, order, filter or cursor), ERR_IO
-   */
+  /** {@inheritDoc SessionStore.list} */
   async list(options: ListOptions = {}): Promise<ListPage> {
     this.#assertOpen();
     await this.#writers.settleAll();
     return this.#catalog.list(options);
   }
 
-  /**
-   * The most recently updated session matching `filter` (e.g. `{ cwd: process.cwd() }`): the
-   * "continue where I left off" of a CLI assistant. Resume it with `read(id, { fromCompaction: true })`.
-   */
+  /** {@inheritDoc SessionStore.latest} */
   async latest(filter?: ListFilter): Promise<SessionInfo | undefined> {
     this.#assertOpen();
     await this.#writers.settleAll();
     return this.#catalog.latest(filter);
   }
 
-  /**
-   * Rebuilds the index from the session files, reading every one from byte 0 (the index is a
-   * cache; this is never needed for correctness). Resolves with the number of sessions.
-   */
+  /** {@inheritDoc FileMaintenance.reindex} */
   async reindex(): Promise<number> {
     this.#assertOpen();
     await this.#writers.settleAll();
     return this.#catalog.reindex();
   }
 
-  /** The session's info, or undefined when there is none. Entries still buffered are flushed first. */
+  /** {@inheritDoc SessionStore.get} */
   async get(id: string): Promise<SessionInfo | undefined> {
     this.#assertOpen();
     assertValidId(id);
@@ -190,11 +155,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     }
   }
 
-  /**
-   * Changes title / model / cwd / metadata by appending a bookkeeping record (history is never
-   * rewritten, so an update cannot race an append). Resolves once the record is written.
-   * @throws ERR_SESSION_NOT_FOUND, ERR_INVALID_OPTION, ERR_UNSUPPORTED_VERSION, ERR_IO
-   */
+  /** {@inheritDoc SessionStore.update} */
   async update(id: string, patch: SessionPatch): Promise<SessionInfo> {
     this.#assertOpen();
     assertValidId(id);
@@ -203,11 +164,10 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     if (writer.error !== undefined) throw writer.error;
     writer.enqueue([encodeJson(record)], [record['id'] as string]);
     await writer.flush(this.#options.durable);
-    const info = await this.#summarize(id);
-    return info;
+    return this.#summarize(id);
   }
 
-  /** Removes a session's file and drops its buffered entries. Deleting an unknown id is not an error. */
+  /** {@inheritDoc SessionStore.delete} */
   async delete(id: string): Promise<void> {
     this.#assertOpen();
     assertValidId(id);
@@ -215,11 +175,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     if (await removeSessionFile(sessionPath(this.dir, id))) this.#emitChange(id, 'deleted');
   }
 
-  /**
-   * A new session holding the entries of `id` up to and including `at` (default: all); its header
-   * names the parent. Written to a temp file and linked into place, so a crash never leaves half a fork.
-   * @throws ERR_SESSION_NOT_FOUND, ERR_INVALID_OPTION (unknown `at`), ERR_SESSION_EXISTS, ERR_IO
-   */
+  /** {@inheritDoc SessionStore.fork} */
   async fork(id: string, options: ForkOptions = {}): Promise<SessionInfo> {
     this.#assertOpen();
     assertValidId(id);
@@ -240,13 +196,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return this.#summarize(newId);
   }
 
-  /**
-   * Validates and buffers entries; assigns `id` and `ts` to those that lack them. Resolves once
-   * buffered, not once written: use `flush()` / `sync()` for that. A batch with one invalid entry
-   * is refused whole.
-   * @throws ERR_INVALID_ENTRY, ERR_ENTRY_TOO_LARGE, ERR_SESSION_NOT_FOUND, ERR_UNSUPPORTED_VERSION,
-   *   or the sticky error of a failed background write (retry with `flush()`).
-   */
+  /** {@inheritDoc SessionStore.append} */
   async append(id: string, entry: AppendInput<S>): Promise<StoredEntry<z.output<S>>>;
   async append(id: string, entries: readonly AppendInput<S>[]): Promise<StoredEntry<z.output<S>>[]>;
   async append(
@@ -271,21 +221,17 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return many ? prepared.entries : (prepared.entries[0] as StoredEntry<z.output<S>>);
   }
 
-  /** Resolves when every entry appended before the call is handed to the OS (survives a process crash). */
+  /** {@inheritDoc SessionStore.flush} */
   async flush(id?: string): Promise<void> {
     await this.#flushWriters(id, false);
   }
 
-  /** As `flush`, and fsynced (survives power loss). */
+  /** {@inheritDoc SessionStore.sync} */
   async sync(id?: string): Promise<void> {
     await this.#flushWriters(id, true);
   }
 
-  /**
-   * Entries in order and the problem lines that were skipped. Buffered entries are flushed first.
-   * `tail` and `fromCompaction` read from the end of the file; `limit` / `after` page.
-   * @throws ERR_SESSION_NOT_FOUND, ERR_UNSAFE_FILE, ERR_IO
-   */
+  /** {@inheritDoc SessionStore.read} */
   async read(id: string, options: ReadOptions = {}): Promise<ReadResult<StoredEntry<z.output<S>>>> {
     this.#assertOpen();
     assertValidId(id);
@@ -293,7 +239,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return readSession(sessionPath(this.dir, id), this.#readerContext(), options);
   }
 
-  /** The session's entries as an async iterable, in bounded memory. */
+  /** {@inheritDoc SessionStore.stream} */
   async *stream(id: string, options: StreamOptions = {}): AsyncGenerator<StoredEntry<z.output<S>>> {
     this.#assertOpen();
     assertValidId(id);
@@ -304,58 +250,32 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     }
   }
 
-  /**
-   * The id of the one session named by `name`: its full id, or a prefix of exactly one id (as git
-   * names commits). An exact id wins over longer ids it is a prefix of.
-   * @throws ERR_INVALID_ID, ERR_SESSION_NOT_FOUND, ERR_AMBIGUOUS_ID (the message names the candidates), ERR_IO
-   */
+  /** {@inheritDoc SessionStore.resolveId} */
   async resolveId(name: string): Promise<string> {
     this.#assertOpen();
     return matchPrefix(await sessionIds(this.dir), name, this.dir);
   }
 
-  /** The ids of the session files in the folder, in no particular order (conflict copies and temps left out). */
+  /** {@inheritDoc SessionStore.ids} */
   async ids(): Promise<string[]> {
     this.#assertOpen();
     return sessionIds(this.dir);
   }
 
-  /**
-   * The last `tail` entries (default none), then every entry appended afterwards, by this process
-   * or another, as it arrives, until `signal` aborts or the store closes. Woken by `change`
-   * events (from other processes too with `watch: true`), with a poll as a safety net.
-   * @throws ERR_SESSION_NOT_FOUND (also when the session is deleted while followed), ERR_IO
-   * @example
-   * ```ts
-   * const ac = new AbortController();
-   * for await (const entry of store.follow(id, { tail: 10, signal: ac.signal })) console.log(entry);
-   * ```
-   */
+  /** {@inheritDoc SessionStore.follow} */
   async *follow(id: string, options: FollowOptions = {}): AsyncGenerator<StoredEntry<z.output<S>>> {
     this.#assertOpen();
     assertValidId(id);
     await this.#writers.settle(id);
     yield* followSession(sessionPath(this.dir, id), {
       reader: this.#readerContext(),
-      subscribe: (notify) => {
-        const listener = (event: ChangeEvent): void => {
-          if (event.id === id) notify();
-        };
-        this.on(StoreEvents.CHANGE, listener);
-        return () => this.off(StoreEvents.CHANGE, listener);
-      },
+      subscribe: (notify) => onSessionChange(this, id, notify),
       isOpen: () => this.#closing === undefined,
       pollIntervalMs: options.pollIntervalMs ?? (this.#options.watch ? 1000 : 200),
     }, options);
   }
 
-  /**
-   * Searches the text of every session (or `options.sessions`) and yields each matching line as it
-   * is found: plain text by default, `regex: true` for a regular expression. Only entry text is
-   * searched (content, tool calls and results, summaries, other string fields), not keys, ids or
-   * roles. Sessions are searched most recently modified first.
-   * @throws ERR_INVALID_OPTION (an invalid regex, limit or limitPerSession), ERR_INVALID_ID, ERR_IO
-   */
+  /** {@inheritDoc SessionStore.search} */
   async *search(query: string, options: SearchOptions = {}): AsyncGenerator<SearchHit> {
     this.#assertOpen();
     checkSearch(query, options);
@@ -368,65 +288,28 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     });
   }
 
-  /**
-   * Checks the whole store folder: torn tails, unreadable lines, duplicate entry ids, headers that
-   * name another session, files claiming the same session, conflict copies, orphan temp and lock
-   * files, loose permissions. Reads only.
-   * @throws ERR_IO
-   */
+  /** {@inheritDoc FileMaintenance.check} */
   async check(options: CheckOptions = {}): Promise<CheckReport> {
     this.#assertOpen();
     await this.#writers.settleAll();
     return checkStore(this.dir, { reader: this.#readerContext(), now: this.#options.now(), indexSchema: this.#schemaTag }, options);
   }
 
-  /**
-   * Rewrites a session without the lines the reader skips (torn tail, invalid lines, duplicate
-   * ids, a bad header), atomically: temp file (0600), fsync, rename, fsync of the folder. Every
-   * removed byte is kept in `<id>.jsonl.recovered-<time>` beside it (0600). Entries buffered by
-   * this store are flushed first; entries another process appends meanwhile are kept. A session
-   * with nothing to repair is not touched.
-   * @throws ERR_SESSION_NOT_FOUND, ERR_UNSUPPORTED_VERSION, ERR_LOCKED (another process is repairing
-   *   it, or the file was replaced while it was repaired: run it again), ERR_IO, or the error of a
-   *   failed flush
-   */
+  /** {@inheritDoc FileMaintenance.repair} */
   async repair(id: string): Promise<RepairReport> {
     const report = await this.#rewrite(id, (job) => repairSession(job));
     if (report.repaired) this.#emitChange(id, 'changed');
     return report;
   }
 
-  /**
-   * Merges the session's sync-conflict copies (`<id>.sync-conflict-….jsonl`, listed in its
-   * `conflicts`, plus any `options.copies`) into it: the union of the records of every file by
-   * record id, each once, in an order that keeps every copy's own order and does not depend on which
-   * copy the sync tool kept as `<id>.jsonl`. Lines that are not valid records (bad lines, torn
-   * fragments, a second version of an id) are kept in `<id>.jsonl.recovered-<time>` and reported,
-   * never dropped. Rewritten as `repair` does (temp file, fsync, rename, fsync of the folder, under
-   * the same lock); then the copies are moved to `<dir>/.trash/`, never deleted. Entries buffered by
-   * this store are flushed first; entries appended meanwhile, by this process or another, are kept.
-   * A session without copies is not touched (`merged: false`).
-   * @example
-   * ```ts
-   * const info = await store.get(id);
-   * if (info?.conflicts.length) console.log(await store.mergeConflicts(id));
-   * ```
-   * @throws ERR_SESSION_NOT_FOUND (also for a named copy that is not there), ERR_INVALID_OPTION (a
-   *   copy whose header names another session, a name that is not a file of the folder),
-   *   ERR_UNSUPPORTED_VERSION, ERR_LOCKED (another process is rewriting it, or a file changed while
-   *   it was merged: run it again), ERR_IO, or the error of a failed flush
-   */
+  /** {@inheritDoc FileMaintenance.mergeConflicts} */
   async mergeConflicts(id: string, options: MergeOptions = {}): Promise<MergeReport> {
     const report = await this.#rewrite(id, async (job) => mergeSession({ ...job, dir: this.dir, copies: await conflictCopies(this.dir, id, options.copies) }));
     if (report.merged) this.#emitChange(id, 'changed');
     return report;
   }
 
-  /**
-   * Moves a session to the trash folder `<dir>/.trash/` (as `<id>.jsonl`, or with a time stamp when
-   * that name is taken) instead of deleting it; `mv` brings it back. Returns the new path.
-   * @throws ERR_SESSION_NOT_FOUND, ERR_IO
-   */
+  /** {@inheritDoc SessionStore.trash} */
   async trash(id: string): Promise<string> {
     this.#assertOpen();
     assertValidId(id);
@@ -509,31 +392,6 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
 
   #emitChange(id: string, kind: ChangeEvent['kind']): void {
     this.#catalog.noteLocal(id);
-    const event: ChangeEvent = { id, kind, source: 'local' };
-    this.emit(StoreEvents.CHANGE, event);
+    this.emit(StoreEvents.CHANGE, { id, kind, source: 'local' });
   }
-
-  #warn(event: WarningEvent): void {
-    if (this.listenerCount(StoreEvents.WARNING) > 0) {
-      this.emit(StoreEvents.WARNING, event);
-    } else if (!warnedCodes.has(event.code)) {
-      warnedCodes.add(event.code);
-      process.emitWarning(event.message, { code: event.code, type: 'SessionlogWarning' });
-    }
-  }
-
-  #writeError(error: SessionStoreError, id: string): void {
-    if (this.listenerCount(StoreEvents.WRITE_ERROR) > 0) this.emit(StoreEvents.WRITE_ERROR, error, id);
-    else this.#warn({ code: error.code, message: error.message, id });
-  }
-}
-
-/** What a repair and a merge are given: the session, its file, and how to read and head it. */
-interface RewriteBase {
-  readonly id: string;
-  readonly file: string;
-  readonly reader: ReaderContext<unknown>;
-  readonly header: (createdAt: string | undefined) => Header;
-  readonly now: number;
-  readonly assertHeld: () => void;
 }

@@ -158,7 +158,8 @@ export type EntryInput =
   | z.input<typeof CompactionSchema>
   | z.input<typeof CustomEntrySchema>;
 
-// Compiled once: the generated parsers are about 2× faster per line than the interpreted ones (deps.md §5).
+// Compiled once: the generated parsers are about 2× faster per line than the interpreted ones
+// (measured when the codec was written; docs/performance.md).
 const compiledMessage = z.compile(MessageSchema);
 const compiledCompaction = z.compile(CompactionSchema);
 const compiledCustom = z.compile(CustomEntrySchema);

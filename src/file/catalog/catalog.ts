@@ -1,26 +1,26 @@
 /**
- * The session index: what listing needs of every session, kept in memory, persisted to a hidden
- * file as a cache, validated against the folder by fingerprints (size, mtime, ctime, inode), and
- * kept live by a folder watcher plus a periodic reconcile.
+ * The catalog (the docs' "session index"): what listing needs of every session, in memory,
+ * cached in a hidden file, validated by fingerprints (size, mtime, ctime, inode), kept live by a
+ * folder watcher plus a periodic reconcile.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import PQueue from 'p-queue';
-import { z } from 'zod';
-import { errnoOf, ioError, SessionStoreError } from '../../core/errors.js';
+import { ioError, SessionStoreError } from '../../core/errors.js';
 import { assertRegular } from '../fs/files.js';
-import { conflictOf, idFromFileName, SESSION_EXT, sessionPath } from '../fs/paths.js';
+import { conflictOf, idFromFileName, sessionPath } from '../fs/paths.js';
 import type { ListFilter, ListOptions, ListPage } from '../../core/list-options.js';
 import type { WatchOptions } from '../../core/options.js';
-import type { ReaderContext } from '../session/reader.js';
 import type { SessionInfo } from '../../core/info.js';
-import { fingerprintOf, foldSession, type IndexRecord, infoOf, sameFingerprint } from './fold.js';
-import { INDEX_FILE, type IndexIdentity, loadIndex, saveIndex, sweepTemps } from './catalog-file.js';
-import { type SortKey, SortedRows } from './order.js';
-import { msOf, page, type PageResult, parseQuery, type Query, type Row } from './query.js';
-import { DirWatcher } from './watcher.js';
+import { fingerprintOf, foldSession, type IndexRecord, sameFingerprint } from './fold.js';
+import { INDEX_FILE, type IndexIdentity, loadIndex, saveIndex } from './catalog-file.js';
+import { page, type PageResult, parseQuery, type Query } from './query.js';
+import { PerKeySerial } from './per-key.js';
+import { DebouncedSave } from './saver.js';
+import type { IndexSettings } from './settings.js';
+import { CatalogTable } from './table.js';
+import { type FolderSeen, folderUnchanged, mapLimit, scanFolder, staleRows } from './folder-scan.js';
+import { FolderWatch } from './folder-watch.js';
 
 /** After a change, the index file is written at most this long later (changes in between coalesce). */
 const SAVE_DELAY_MS = 5_000;
@@ -28,60 +28,20 @@ const SAVE_DELAY_MS = 5_000;
 const DELETE_CONFIRM_MS = 150;
 /** Files read at once while reconciling. */
 const READ_CONCURRENCY = 8;
-/** A folder changed this recently before a full pass may change again unseen in the same clock tick. */
-const RACY_FOLDER_MS = 1_000;
-/** lstat calls between two yields to the event loop while reconciling. */
-const STAT_BATCH = 1000;
-
-/** What the index tells its owner. */
-export interface IndexHooks {
-  /** A session was created, changed or deleted by someone else (another process, an editor). */
-  readonly change: (id: string, kind: 'created' | 'changed' | 'deleted') => void;
-  /** Something unusual was handled (index rebuilt, index not written, unsafe file skipped). */
-  readonly warn: (code: string, message: string, id?: string) => void;
-}
-
-/** Settings of a {@link Catalog}. */
-export interface IndexSettings {
-  readonly dir: string;
-  readonly reader: ReaderContext<unknown>;
-  /** Tag of the entry schema (see {@link schemaTag}); an index made with another is rebuilt. */
-  readonly schema: string;
-  /** Undefined: no watcher; list() re-validates the folder by lstat each time instead. */
-  readonly watch: Required<WatchOptions> | undefined;
-  readonly hooks: IndexHooks;
-}
-
-/** The tag of an entry schema, so an index made with another schema's counts is not reused. */
-export function schemaTag(schema: z.ZodType | undefined): string {
-  if (schema === undefined) return 'builtin';
-  try {
-    const json = JSON.stringify(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }));
-    return `custom:${createHash('sha1').update(json).digest('base64url').slice(0, 16)}`;
-  } catch {
-    return 'custom:opaque';
-  }
-}
 
 /** The session index of one store folder. */
 export class Catalog {
   readonly #s: IndexSettings;
-  readonly #records = new Map<string, IndexRecord>();
-  readonly #rows = new Map<string, Row>();
-  /** The rows in each sort order a listing asked for, kept sorted as rows change. */
-  readonly #orders = new Map<SortKey, SortedRows>();
-  /** Conflict copies by the id they belong to. */
-  #conflicts = new Map<string, string[]>();
-  readonly #running = new Map<string, Promise<void>>();
+  readonly #table = new CatalogTable();
+  readonly #refreshes = new PerKeySerial();
   /** Files being read: bounded, so a burst of 10,000 hints never opens 10,000 files at once. */
   readonly #reads = new PQueue({ concurrency: READ_CONCURRENCY });
-  readonly #queued = new Map<string, Promise<void>>();
   /** Writes this process made per session, not yet folded: their changes were already announced. */
   readonly #local = new Map<string, number>();
   readonly #warnedUnsafe = new Set<string>();
   readonly #warnedRead = new Set<string>();
   /** The folder's times before the last full pass read it (see #folderUnchanged). */
-  #folderSeen: { mtimeMs: number; ctimeMs: number; ino: number; atMs: number } | undefined;
+  #folderSeen: FolderSeen | undefined;
   /** Why the index file was not used, reported once the folder turns out to hold sessions. */
   #rebuilt: string | undefined;
   #identity: IndexIdentity | undefined;
@@ -89,11 +49,8 @@ export class Catalog {
   #baseline: Promise<void> | undefined;
   #reconciling: Promise<void> | undefined;
   #announce = false;
-  #watcher: DirWatcher | undefined;
-  #interval: NodeJS.Timeout | undefined;
-  #saveTimer: NodeJS.Timeout | undefined;
-  #saving: Promise<void> | undefined;
-  #unsaved = false;
+  #watcher: FolderWatch | undefined;
+  readonly #save = new DebouncedSave(SAVE_DELAY_MS, () => this.#writeFile(), () => this.#identity !== undefined);
   #closed = false;
 
   constructor(settings: IndexSettings) {
@@ -124,14 +81,14 @@ export class Catalog {
     const st = fs.lstatSync(file, { throwIfNoEntry: false });
     if (st !== undefined) assertRegular(file, st);
     await this.refresh(id, true);
-    return this.#info(id);
+    return this.#table.info(id);
   }
 
   /** One page of sessions. Without a live watcher the folder is re-validated (lstat) first. @throws ERR_INVALID_OPTION, ERR_IO */
   async list(options: ListOptions = {}): Promise<ListPage> {
     const query = parseQuery(options);
-    const result = (await this.#fresh(query)) ?? page(this.#ordered(query.sort), query);
-    return { sessions: result.rows.map((row) => this.#info(row.id) as SessionInfo), nextCursor: result.nextCursor };
+    const result = (await this.#fresh(query)) ?? page(this.#table.ordered(query.sort), query);
+    return { sessions: result.rows.map((row) => this.#table.info(row.id) as SessionInfo), nextCursor: result.nextCursor };
   }
 
   /** The most recently updated session matching `filter`. */
@@ -143,11 +100,9 @@ export class Catalog {
   /** Forgets everything and reads every session file again from byte 0. Returns the number of sessions. */
   async reindex(): Promise<number> {
     await this.start();
-    await Promise.all([...this.#running.values(), ...this.#queued.values()]);
-    this.#records.clear();
-    this.#rows.clear();
+    await Promise.all(this.#refreshes.pending());
+    this.#table.clear();
     // Rebuilt on the next listing: one sort beats 10,000 sorted inserts.
-    this.#orders.clear();
     const before = this.#announce;
     this.#announce = false;
     try {
@@ -155,9 +110,9 @@ export class Catalog {
     } finally {
       this.#announce = before;
     }
-    this.#unsaved = true;
-    await this.#saveNow();
-    return this.#records.size;
+    this.#save.markDirty();
+    await this.#save.now();
+    return this.#table.size;
   }
 
   /** This process wrote to (or created, or deleted) `id`; the store announces that change itself. */
@@ -174,17 +129,12 @@ export class Catalog {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
-    clearInterval(this.#interval);
-    clearTimeout(this.#saveTimer);
-    this.#saveTimer = undefined;
-    await Promise.allSettled([this.#baseline, this.#reconciling, ...this.#running.values(), ...this.#queued.values()]);
+    this.#save.stop();
+    await Promise.allSettled([this.#baseline, this.#reconciling, ...this.#refreshes.pending()]);
     if (this.#loading === undefined) return;
-    const missing = !fs.existsSync(path.join(this.#s.dir, INDEX_FILE)) && this.#records.size > 0;
-    if (this.#unsaved || missing) {
-      this.#unsaved = true;
-      await this.#saveNow();
-    }
-    await this.#saving;
+    const missing = !fs.existsSync(path.join(this.#s.dir, INDEX_FILE)) && this.#table.size > 0;
+    if (missing) this.#save.markDirty();
+    await this.#save.now();
   }
 
   /**
@@ -192,23 +142,7 @@ export class Catalog {
    * `urgent` reads (a caller is waiting) go ahead of background ones.
    */
   refresh(id: string, urgent = false): Promise<void> {
-    const running = this.#running.get(id);
-    if (running !== undefined) {
-      let queued = this.#queued.get(id);
-      if (queued === undefined) {
-        queued = running
-          .catch(() => undefined)
-          .then(() => {
-            this.#queued.delete(id);
-            return this.refresh(id, urgent);
-          });
-        this.#queued.set(id, queued);
-      }
-      return queued;
-    }
-    const run = this.#refreshNow(id, urgent).finally(() => this.#running.delete(id));
-    this.#running.set(id, run);
-    return run;
+    return this.#refreshes.run(id, () => this.#refreshNow(id, urgent));
   }
 
   async #refreshNow(id: string, urgent: boolean): Promise<void> {
@@ -216,7 +150,7 @@ export class Catalog {
     // Our own writes noted before this stat are what this fold will see (later ones, maybe not).
     const local = this.#local.get(id) ?? 0;
     const st = fs.lstatSync(file, { throwIfNoEntry: false });
-    const previous = this.#records.get(id);
+    const previous = this.#table.record(id);
     if (st === undefined) {
       if (previous !== undefined) this.#remove(id, local);
       return;
@@ -250,51 +184,18 @@ export class Catalog {
   }
 
   #set(record: IndexRecord, kind: 'created' | 'changed', local: number): void {
-    this.#put(record);
+    this.#table.put(record);
     this.#changed(record.id, kind, local);
   }
 
-  /** Stores a record and its row, without announcing anything. */
-  #put(record: IndexRecord): void {
-    this.#records.set(record.id, record);
-    const state = record.state;
-    const createdAt = state.header?.createdAt;
-    const createdMs = createdAt === undefined ? record.fp.mtimeMs : msOf(createdAt);
-    const row: Row = {
-      id: record.id,
-      createdMs,
-      updatedMs: state.updatedAt === undefined ? createdMs : msOf(state.updatedAt),
-      title: state.title,
-      model: state.model,
-      cwd: state.cwd,
-      metadata: state.metadata,
-    };
-    const previous = this.#rows.get(record.id);
-    this.#rows.set(record.id, row);
-    for (const order of this.#orders.values()) order.replace(previous, row);
-  }
-
-  /** The rows sorted by `sort`, sorted once on first use and kept sorted after. */
-  #ordered(sort: SortKey): SortedRows {
-    let order = this.#orders.get(sort);
-    if (order === undefined) {
-      order = new SortedRows(sort, this.#rows.values());
-      this.#orders.set(sort, order);
-    }
-    return order;
-  }
-
   #remove(id: string, local = 0): void {
-    this.#records.delete(id);
-    const previous = this.#rows.get(id);
-    this.#rows.delete(id);
-    for (const order of this.#orders.values()) order.replace(previous, undefined);
+    this.#table.remove(id);
     this.#changed(id, 'deleted', local);
   }
 
   /** Records a change; announces it unless it is (also) the result of this process's own writes. */
   #changed(id: string, kind: 'created' | 'changed' | 'deleted', local: number): void {
-    this.#scheduleSave();
+    this.#save.schedule();
     if (local > 0) this.#consumeLocal(id, local);
     else if (this.#announce) this.#s.hooks.change(id, kind);
   }
@@ -307,21 +208,10 @@ export class Catalog {
   }
 
   #skipUnsafe(id: string, file: string, st: fs.Stats): void {
-    if (this.#records.has(id)) this.#remove(id);
+    if (this.#table.has(id)) this.#remove(id);
     if (this.#warnedUnsafe.has(id)) return;
     this.#warnedUnsafe.add(id);
-    let message = `${file} is not a regular file; it is not listed`;
-    try {
-      assertRegular(file, st);
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    this.#s.hooks.warn('SESSIONLOG_UNSAFE_FILE', message, id);
-  }
-
-  #info(id: string): SessionInfo | undefined {
-    const record = this.#records.get(id);
-    return record === undefined ? undefined : infoOf(record, this.#conflicts.get(id) ?? []);
+    this.#s.hooks.warn('SESSIONLOG_UNSAFE_FILE', unsafeReason(file, st), id);
   }
 
   /** Reads the index file into memory (unvalidated: every use validates by fingerprint first). */
@@ -338,10 +228,10 @@ export class Catalog {
       const loaded = await loadIndex(dir, this.#identity);
       if (loaded.ok) {
         // Sessions already refreshed (a get() racing the load) are newer than the file's records.
-        for (const record of loaded.records) if (!this.#records.has(record.id)) this.#put(record);
+        for (const record of loaded.records) if (!this.#table.has(record.id)) this.#table.put(record);
         return;
       }
-      this.#unsaved = true;
+      this.#save.markDirty();
       // A missing index is the normal state of a folder never listed before: no warning for that.
       if (loaded.reason !== 'missing') this.#rebuilt = loaded.detail;
     })();
@@ -359,22 +249,8 @@ export class Catalog {
       await Promise.all([...this.#local.keys()].map((id) => this.refresh(id)));
       return;
     }
-    if (query.after !== undefined && this.#folderUnchanged()) return this.#freshPage(query);
+    if (query.after !== undefined && folderUnchanged(this.#s.dir, this.#folderSeen)) return this.#freshPage(query);
     await this.#reconcile(false);
-  }
-
-  /**
-   * Whether no file was created, deleted or renamed in the folder since the last full pass: its
-   * mtime and ctime are those seen before that pass read the folder. A folder changed within
-   * {@link RACY_FOLDER_MS} of that pass is not trusted: file times are taken from a coarse clock
-   * (one tick, up to 10 ms), so a later change in the same tick would leave them equal — git's
-   * "racily clean" index entries.
-   */
-  #folderUnchanged(): boolean {
-    const seen = this.#folderSeen;
-    if (seen === undefined || seen.atMs - seen.mtimeMs < RACY_FOLDER_MS) return false;
-    const st = fs.statSync(this.#s.dir, { throwIfNoEntry: false });
-    return st !== undefined && st.mtimeMs === seen.mtimeMs && st.ctimeMs === seen.ctimeMs && st.ino === seen.ino;
   }
 
   /**
@@ -387,21 +263,11 @@ export class Catalog {
   async #freshPage(query: Query): Promise<PageResult> {
     const checked = new Set<string>();
     for (;;) {
-      const result = page(this.#ordered(query.sort), query);
+      const result = page(this.#table.ordered(query.sort), query);
       const rows = result.rows.filter((row) => !checked.has(row.id));
       if (rows.length === 0) return result;
-      const stale = rows.filter((row) => {
-        checked.add(row.id);
-        const record = this.#records.get(row.id);
-        // Ids in the index are valid ids (checked on load), so the path needs no containment check here.
-        const st = fs.lstatSync(`${this.#s.dir}/${row.id}${SESSION_EXT}`, { throwIfNoEntry: false });
-        return record === undefined || st === undefined || !sameFingerprint(record.fp, st);
-      });
-      await mapLimit(
-        stale.map((row) => row.id),
-        READ_CONCURRENCY,
-        (id) => this.#refreshQuietly(id),
-      );
+      for (const row of rows) checked.add(row.id);
+      await mapLimit(staleRows(this.#s.dir, this.#table, rows), READ_CONCURRENCY, (id) => this.#refreshQuietly(id));
     }
   }
 
@@ -420,50 +286,20 @@ export class Catalog {
   async #reconcileNow(initial: boolean): Promise<void> {
     await this.#load();
     const dir = this.#s.dir;
-    // Taken before the folder is read: a change during the pass then shows as a changed folder.
-    const folder = fs.statSync(dir, { throwIfNoEntry: false });
-    this.#folderSeen = folder === undefined ? undefined : { mtimeMs: folder.mtimeMs, ctimeMs: folder.ctimeMs, ino: folder.ino, atMs: Date.now() };
-    let names: string[];
-    try {
-      names = await fs.promises.readdir(dir);
-    } catch (err) {
-      throw ioError('list the store folder', dir, err);
-    }
-    if (initial) sweepTemps(dir, names, Date.now());
-    const onDisk = new Set<string>();
-    const stale: string[] = [];
-    const conflicts = new Map<string, string[]>();
-    for (let i = 0; i < names.length; i++) {
-      if (i > 0 && i % STAT_BATCH === 0) await yieldToLoop();
-      const name = names[i] as string;
-      const id = idFromFileName(name);
-      if (id === undefined) {
-        const of = conflictOf(name);
-        if (of !== undefined) conflicts.set(of, [...(conflicts.get(of) ?? []), name]);
-        continue;
-      }
-      onDisk.add(id);
-      const record = this.#records.get(id);
-      // A template string, not path.join (dir is absolute and normalised), and the Stats compared
-      // as they are: this loop runs once per session on every full pass.
-      const st = fs.lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
-      if (record === undefined || st === undefined || !sameFingerprint(record.fp, st)) stale.push(id);
-    }
-    for (const id of this.#records.keys()) if (!onDisk.has(id)) stale.push(id);
-    this.#setConflicts(conflicts);
+    const { stale, conflicts, seen } = await scanFolder(dir, this.#table, initial);
+    this.#folderSeen = seen;
+    this.#conflictsChanged(this.#table.setConflicts(conflicts));
     await mapLimit(stale, READ_CONCURRENCY, (id) => this.#refreshQuietly(id));
-    if (initial && this.#rebuilt !== undefined && this.#records.size > 0) {
+    if (initial && this.#rebuilt !== undefined && this.#table.size > 0) {
       this.#s.hooks.warn('SESSIONLOG_INDEX_REBUILT', `The session index was rebuilt from the session files: ${this.#rebuilt}.`);
     }
-    if (initial && this.#records.size === 0 && this.#unsaved && !fs.existsSync(path.join(dir, INDEX_FILE))) {
+    if (initial && this.#table.size === 0 && this.#save.dirty && !fs.existsSync(path.join(dir, INDEX_FILE))) {
       // Nothing to cache: an empty folder gets no index file.
-      this.#unsaved = false;
-      clearTimeout(this.#saveTimer);
-      this.#saveTimer = undefined;
+      this.#save.markClean();
       return;
     }
-    if (initial && this.#unsaved) {
-      await this.#saveNow();
+    if (initial && this.#save.dirty) {
+      await this.#save.now();
     }
   }
 
@@ -479,72 +315,41 @@ export class Catalog {
     }
   }
 
-  #setConflicts(next: Map<string, string[]>): void {
-    for (const list of next.values()) list.sort();
-    const previous = this.#conflicts;
-    this.#conflicts = next;
-    for (const id of new Set([...previous.keys(), ...next.keys()])) {
-      const before = previous.get(id)?.join('\n');
-      const after = next.get(id)?.join('\n');
-      if (before !== after && this.#records.has(id) && this.#announce) this.#s.hooks.change(id, 'changed');
-    }
+  /** Announces sessions whose conflict copies changed. */
+  #conflictsChanged(ids: readonly string[]): void {
+    if (this.#announce) for (const id of ids) this.#s.hooks.change(id, 'changed');
   }
 
   /** Re-reads the conflict copies of one session after a watcher hint about one of them. */
   #refreshConflict(name: string, id: string): void {
     const exists = fs.lstatSync(path.join(this.#s.dir, name), { throwIfNoEntry: false }) !== undefined;
-    const list = this.#conflicts.get(id) ?? [];
-    if (exists === list.includes(name)) return;
-    const next = new Map(this.#conflicts);
-    next.set(id, exists ? [...list, name] : list.filter((other) => other !== name));
-    if (next.get(id)?.length === 0) next.delete(id);
-    this.#setConflicts(next);
+    this.#conflictsChanged(this.#table.setConflict(id, name, exists));
   }
 
   #startWatching(options: Required<WatchOptions>): void {
-    const dir = this.#s.dir;
-    const watcher = new DirWatcher(
-      dir,
-      (name) => name === INDEX_FILE || idFromFileName(name) !== undefined || conflictOf(name) !== undefined,
-      {
-        settled: (name) => this.#hinted(name),
-        rescan: () => this.#background(),
-        failed: (err) =>
-          this.#s.hooks.warn(
-            'SESSIONLOG_WATCH_FAILED',
-            `Watching ${dir} failed (${errnoOf(err) ?? err.message}); changes by other programs are picked up every ${options.reconcileIntervalMs} ms instead.`,
-          ),
+    this.#watcher = new FolderWatch(this.#s.dir, options.reconcileIntervalMs, {
+      hinted: (name) => this.#hinted(name),
+      reconcile: () => this.#background(),
+      identity: () => this.#identity,
+      replaced: (st) => {
+        if (this.#identity !== undefined) this.#identity = { dev: st.dev, ino: st.ino, schema: this.#identity.schema };
+        this.#save.markDirty();
       },
-    );
-    this.#watcher = watcher;
-    watcher.start();
-    this.#interval = setInterval(() => {
-      const st = fs.statSync(dir, { throwIfNoEntry: false });
-      const identity = this.#identity;
-      if (st !== undefined && identity !== undefined && (st.ino !== identity.ino || st.dev !== identity.dev)) {
-        // The folder was replaced (moved away and recreated): the watch still follows the old one.
-        this.#identity = { dev: st.dev, ino: st.ino, schema: identity.schema };
-        this.#unsaved = true;
-        watcher.restart();
-      } else {
-        watcher.start(); // re-arms a watch that failed
-      }
-      this.#background();
-    }, options.reconcileIntervalMs);
-    this.#interval.unref();
+      warn: (code, message) => this.#s.hooks.warn(code, message),
+    });
   }
 
   #hinted(name: string, confirming = false): void {
     if (this.#closed || this.#baseline === undefined) return;
     if (name === INDEX_FILE) {
       // Deleted or replaced by hand, or written by another process: ours is written again in time.
-      if (!fs.existsSync(path.join(this.#s.dir, INDEX_FILE))) this.#scheduleSave();
+      if (!fs.existsSync(path.join(this.#s.dir, INDEX_FILE))) this.#save.schedule();
       return;
     }
     const id = idFromFileName(name);
     if (id !== undefined) {
       const gone = !fs.existsSync(path.join(this.#s.dir, name));
-      if (gone && !confirming && this.#records.has(id)) {
+      if (gone && !confirming && this.#table.has(id)) {
         // Editors' safe writes move the file away for a moment (their unlink event can come last):
         // a session is only dropped when it is still missing a little later.
         setTimeout(() => this.#hinted(name, true), DELETE_CONFIRM_MS).unref();
@@ -564,46 +369,26 @@ export class Catalog {
       .catch((err: unknown) => this.#s.hooks.warn('SESSIONLOG_INDEX_READ_FAILED', (err as Error).message));
   }
 
-  #scheduleSave(): void {
-    this.#unsaved = true;
-    if (this.#saveTimer !== undefined || this.#closed) return;
-    this.#saveTimer = setTimeout(() => {
-      this.#saveTimer = undefined;
-      void this.#saveNow();
-    }, SAVE_DELAY_MS);
-    this.#saveTimer.unref();
-  }
-
-  /** Writes the newest state; a write already in flight is followed by one more, never overlapped. */
-  async #saveNow(): Promise<void> {
-    while (this.#saving !== undefined) await this.#saving;
-    if (!this.#unsaved || this.#identity === undefined) return;
-    this.#unsaved = false;
-    const identity = this.#identity;
-    this.#saving = saveIndex(this.#s.dir, identity, this.#records.values())
-      .catch((err: unknown) => {
-        // Still unsaved: close() (or the next change) tries again; the old index stays meanwhile.
-        this.#unsaved = true;
-        this.#s.hooks.warn(
-          'SESSIONLOG_INDEX_WRITE_FAILED',
-          `The session index in ${this.#s.dir} could not be written (${(err as Error).message}); listing still works, from the session files.`,
-        );
-      })
-      .finally(() => {
-        this.#saving = undefined;
-      });
-    await this.#saving;
+  /** Writes the catalog file; a failure is reported, and the state stays unsaved for the next try. */
+  async #writeFile(): Promise<void> {
+    try {
+      await saveIndex(this.#s.dir, this.#identity as IndexIdentity, this.#table.records());
+    } catch (err) {
+      this.#s.hooks.warn(
+        'SESSIONLOG_INDEX_WRITE_FAILED',
+        `The session index in ${this.#s.dir} could not be written (${(err as Error).message}); listing still works, from the session files.`,
+      );
+      throw err;
+    }
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` at once. */
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/** Why a session file is not listed, in the words of the check that refuses it. */
+function unsafeReason(file: string, st: fs.Stats): string {
+  try {
+    assertRegular(file, st);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return `${file} is not a regular file; it is not listed`;
 }

@@ -177,16 +177,6 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Synchronous twin of {@link fsyncDir}, for exit handlers. */
-export function fsyncDirSync(dir: string): void {
-  const fd = fs.openSync(dir, O_RDONLY);
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Makes sure the store folder exists and is safe to use. A folder the store creates gets mode
  * 0700 exactly. An existing folder that other users can write to (o+w), or that belongs to

@@ -19,6 +19,8 @@ import { promisify } from 'node:util';
 import { errnoOf, ioError, SessionStoreError } from '../../core/errors.js';
 import { FILE_MODE, fsyncDir, writeAllSync } from '../fs/files.js';
 import { tempPathFor } from '../fs/temps.js';
+import type { Header } from '../../format/schema.js';
+import type { ReaderContext } from '../session/reader.js';
 import { fileStamp } from '../session/trash.js';
 
 const read = promisify(fs.read);
@@ -334,4 +336,14 @@ function carryOver(oldFd: number, from: number, to: number, file: string): void 
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** What a repair and a merge are given: the session, its file, and how to read and head it. */
+export interface RewriteBase {
+  readonly id: string;
+  readonly file: string;
+  readonly reader: ReaderContext<unknown>;
+  readonly header: (createdAt: string | undefined) => Header;
+  readonly now: number;
+  readonly assertHeld: () => void;
 }

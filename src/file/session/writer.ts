@@ -13,7 +13,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ioError, SessionStoreError } from '../../core/errors.js';
 import { isRewriteLocked, waitForRewrite } from '../fs/lock.js';
 import { closeQuietly, closeSyncQuietly, fdatasync, openForAppendSync, writeAllSync } from '../fs/files.js';
+import { type Batch, BatchBuffer } from './batch.js';
 import { RecentLines } from './recent.js';
+import { endsWithNewline, rewriteGlued, undoPartial } from './tail.js';
 
 /** Buffer thresholds and durability of one writer. */
 export interface WriterOptions {
@@ -37,26 +39,12 @@ export interface WriterEvents {
   onWarning(message: string, code: string): void;
 }
 
-interface Batch {
-  /** The batch buffer the lines were encoded into (handed to the recent-lines window once written). */
-  readonly buffer: Buffer;
-  /** The encoded lines, back to back: the first bytes of `buffer`. */
-  readonly body: Buffer;
-  /** Where each line ends in `body`. */
-  readonly ends: number[];
-  readonly ids: (string | undefined)[];
-}
-
 const NEWLINE = Buffer.from('\n');
 /** Retry a failing background flush no more often than this, doubling from `intervalMs`. */
 const MAX_RETRY_MS = 30_000;
 /** How far back a writer can restore entries an external rewrite dropped. */
 const RECENT_ENTRIES = 1000;
 const RECENT_BYTES = 8 * 1024 * 1024;
-/** First capacity of a batch buffer; it doubles when a line might not fit. */
-const MIN_BATCH_BYTES = 64 * 1024;
-/** Batch buffers the recent-lines window gave back, kept for the next batches. */
-const MAX_SPARE_BUFFERS = 2;
 
 /** Buffers and writes one session's entries. */
 export class SessionWriter {
@@ -64,19 +52,8 @@ export class SessionWriter {
   readonly #headerLine: string;
   readonly #options: WriterOptions;
   readonly #events: WriterEvents;
-  /**
-   * The batch being filled: lines are encoded into it as they are enqueued, which measures them
-   * in the same pass (a separate Buffer.byteLength per line cost 20% of an append). Once written,
-   * the buffer is kept by the recent-lines window, which gives it back when it keeps none of its
-   * lines any more; the next batches fill the buffers given back.
-   */
-  #buf: Buffer = EMPTY;
-  #spare: Buffer[] = [];
-  #ends: number[] = [];
-  #lineIds: (string | undefined)[] = [];
-  readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES, (buffer) => {
-    if (this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(buffer);
-  });
+  readonly #pending = new BatchBuffer();
+  readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES, (buffer) => this.#pending.giveBack(buffer));
   /** Set when an fsync failed: before the next write, check the file still holds what we wrote. */
   #verify = false;
   /**
@@ -85,8 +62,6 @@ export class SessionWriter {
    * are appended again as designed, which is no news for a warning.
    */
   #storeRewrite = false;
-  /** Bytes of `#buf` in use. */
-  #bytes = 0;
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #retryMs: number;
@@ -117,37 +92,18 @@ export class SessionWriter {
 
   /** Entries buffered and not yet handed to the OS. */
   get pending(): number {
-    return this.#ends.length;
+    return this.#pending.count;
   }
 
   /** Buffers lines (JSON texts without their `\n`) with their entry ids, and flushes at a threshold. */
   enqueue(lines: readonly string[], ids: readonly (string | undefined)[]): void {
     if (this.#closed) throw new SessionStoreError('ERR_CLOSED', `The writer of ${this.#file} is closed.`);
     for (let i = 0; i < lines.length; i++) {
-      this.#encode(lines[i] as string);
-      this.#lineIds.push(ids[i]);
+      this.#pending.push(lines[i] as string, ids[i]);
     }
     const { maxEntries, maxBytes } = this.#options;
-    if (this.#ends.length >= maxEntries || this.#bytes >= maxBytes) this.#background();
+    if (this.#pending.count >= maxEntries || this.#pending.bytes >= maxBytes) this.#background();
     else this.#arm(this.#options.intervalMs);
-  }
-
-  /** Encodes one line (its JSON text, then `\n`) at the end of the batch buffer, growing it first if the line might not fit. */
-  #encode(json: string): void {
-    // A UTF-16 unit is at most 3 UTF-8 bytes: a line that fits three times over fits. Only one that
-    // might not is measured, so the buffer grows for the bytes it needs, not for that bound: 20
-    // messages of 2.9 KB grew a session's first buffer to 128 KiB by the bound, and fit in its 64 KiB
-    // when measured (1,000 sessions held 190 MB of buffers instead of 64 MB; docs/performance.md).
-    let room = json.length * 3 + 1;
-    if (this.#bytes + room > this.#buf.length) room = Buffer.byteLength(json) + 1;
-    if (this.#bytes + room > this.#buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, 2 * (this.#bytes + room)));
-      this.#buf.copy(next, 0, 0, this.#bytes);
-      this.#buf = next;
-    }
-    this.#bytes += this.#buf.write(json, this.#bytes);
-    this.#buf[this.#bytes++] = 0x0a;
-    this.#ends.push(this.#bytes);
   }
 
   /**
@@ -157,7 +113,7 @@ export class SessionWriter {
    * append / flush to report, so a caller never retries (and duplicates) entries that were kept.
    */
   waitForRoom(): Promise<void> | undefined {
-    if (this.#bytes <= this.#options.maxBufferedBytes) return undefined;
+    if (this.#pending.bytes <= this.#options.maxBufferedBytes) return undefined;
     return this.flush(this.#options.durable).catch(() => undefined);
   }
 
@@ -183,14 +139,14 @@ export class SessionWriter {
    */
   flushSync(): void {
     this.#disarm();
-    if (this.#ends.length === 0) return;
-    const batch = this.#takeBatch();
+    if (this.#pending.count === 0) return;
+    const batch = this.#pending.take();
     let fd: number;
     try {
       fd = this.#writeBatch(batch);
     } catch (err) {
       // The process may live on (a signal with other listeners): keep the entries for a retry.
-      this.#restore(batch);
+      this.#pending.putBack(batch);
       throw err;
     }
     try {
@@ -215,7 +171,7 @@ export class SessionWriter {
    * the buffer dropped: for entries whose session file another program deleted or moved.
    */
   takeAsFile(): Buffer {
-    const data = Buffer.concat([Buffer.from(this.#headerLine), this.#buf.subarray(0, this.#bytes)]);
+    const data = Buffer.concat([Buffer.from(this.#headerLine), this.#pending.body]);
     this.discard();
     return data;
   }
@@ -223,11 +179,7 @@ export class SessionWriter {
   /** Drops the buffer without writing (the session was deleted). */
   discard(): void {
     this.#disarm();
-    this.#buf = EMPTY;
-    this.#spare = [];
-    this.#ends = [];
-    this.#lineIds = [];
-    this.#bytes = 0;
+    this.#pending.clear();
     this.#closed = true;
   }
 
@@ -256,33 +208,13 @@ export class SessionWriter {
     this.#timer = undefined;
   }
 
-  /** The buffered lines with their buffer; the next line goes into a spare buffer or a new one. */
-  #takeBatch(): Batch {
-    const batch: Batch = { buffer: this.#buf, body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#lineIds };
-    this.#buf = this.#spare.pop() ?? EMPTY;
-    this.#ends = [];
-    this.#lineIds = [];
-    this.#bytes = 0;
-    return batch;
-  }
-
-  /** Puts a failed batch's lines back in front of anything appended since. */
-  #restore(batch: Batch): void {
-    const since = this.#buf.subarray(0, this.#bytes);
-    const shift = batch.body.length;
-    this.#buf = Buffer.concat([batch.body, since]);
-    this.#ends = batch.ends.concat(this.#ends.map((end) => end + shift));
-    this.#lineIds = batch.ids.concat(this.#lineIds);
-    this.#bytes += shift;
-  }
-
   async #flushNow(durable: boolean): Promise<void> {
-    if (this.#ends.length === 0) {
+    if (this.#pending.count === 0) {
       if (durable && this.#unsynced) await this.#fsyncOnly();
       this.#error = undefined;
       return;
     }
-    const batch = this.#takeBatch();
+    const batch = this.#pending.take();
     let fd: number | undefined;
     try {
       fd = await this.#writeWhenNoRewrite(batch);
@@ -302,7 +234,7 @@ export class SessionWriter {
       this.#retryMs = this.#options.intervalMs;
     } catch (err) {
       // Entries not written go back in front; written ones (only the fsync failed) are not written twice.
-      if (fd === undefined) this.#restore(batch);
+      if (fd === undefined) this.#pending.putBack(batch);
       this.#error = err instanceof SessionStoreError ? err : ioError('append to', this.#file, err);
       throw this.#error;
     } finally {
@@ -335,7 +267,7 @@ export class SessionWriter {
         // next pass finds which of them the new file lacks and writes those (nothing else).
         closeSyncQuietly(fd);
         await waitForRewrite(this.#file);
-        batch = { buffer: EMPTY, body: EMPTY, ends: [], ids: [] };
+        batch = BatchBuffer.EMPTY;
         continue;
       }
       return fd;
@@ -378,7 +310,12 @@ export class SessionWriter {
       // Replaced (renamed over, or deleted) between our open and now: where our bytes went is
       // settled by the next pass, which compares the new file with what we wrote.
       if (after.nlink === 0) this.#verify = this.#storeRewrite = true;
-      else if (after.size !== before + data.length) this.#unglue(fd, before, after.size, data);
+      else if (after.size !== before + data.length && rewriteGlued(fd, before, after.size, data)) {
+        this.#events.onWarning(
+          `Another program wrote an unfinished line to ${this.#file} just before this store's entries; the entry glued to it was written again.`,
+          'SESSIONLOG_UNGLUED',
+        );
+      }
       this.#unsynced = true;
       this.#lastEnd = { ino: stat.ino, size: after.size };
       if (batch.ends.length > 0) this.#recent.add(batch.ids, batch.buffer, batch.ends);
@@ -431,34 +368,6 @@ export class SessionWriter {
     return Buffer.concat(parts);
   }
 
-  /**
-   * Another process wrote between our look at the file's end and our write: when that was a torn
-   * fragment (a writer killed mid-line), our first line is glued onto it and unreadable. Our line
-   * is then written again on a line of its own; the glued copy stays, reported by the reader as a
-   * bad line (it is not ours to delete). Lines after the first start after our own newlines.
-   */
-  #unglue(fd: number, before: number, size: number, data: Buffer): void {
-    if (data.length === 0 || data[0] === 0x0a) return;
-    const first = data.subarray(0, data.indexOf(0x0a) + 1);
-    for (let attempt = 0; attempt < MAX_UNGLUE; attempt++) {
-      const from = Math.max(0, before - 1);
-      const region = Buffer.allocUnsafe(size - from);
-      const n = fs.readSync(fd, region, 0, region.length, from);
-      const at = region.subarray(0, n).indexOf(first, before - from);
-      // Not found: the file was rewritten meanwhile, which the restore path handles.
-      if (at <= 0 || region[at - 1] === 0x0a) return;
-      this.#events.onWarning(
-        `Another program wrote an unfinished line to ${this.#file} just before this store's entries; the entry glued to it was written again.`,
-        'SESSIONLOG_UNGLUED',
-      );
-      before = fs.fstatSync(fd).size;
-      writeAllSync(fd, Buffer.concat([NEWLINE, first]));
-      size = fs.fstatSync(fd).size;
-      if (size === before + first.length + 1) return;
-      before += 1;
-    }
-  }
-
   /** Whether the file is no longer the one we appended to: a new inode, shorter, or our last line gone from its place. */
   #rewritten(fd: number, stat: fs.Stats, last: { ino: number; size: number }): boolean {
     if (stat.ino !== last.ino || stat.size < last.size) return true;
@@ -472,12 +381,6 @@ export class SessionWriter {
   }
 }
 
-function endsWithNewline(fd: number, size: number): boolean {
-  const byte = Buffer.alloc(1);
-  fs.readSync(fd, byte, 0, 1, size - 1);
-  return byte[0] === 0x0a;
-}
-
 const EMPTY = Buffer.alloc(0);
 
 /** Thrown by a write that found the file replaced while another process is still rewriting it. */
@@ -485,16 +388,3 @@ class RewriteInProgress extends Error {}
 
 /** How often a flush waits for a rewrite and looks again before it writes anyway. */
 const MAX_REWRITE_WAITS = 3;
-/** How often a batch glued onto another writer's torn fragment is written again. */
-const MAX_UNGLUE = 3;
-
-/** After a failed write, removes our partial line if nobody else has written since (else the next flush seals it). */
-function undoPartial(fd: number, before: number, err: unknown): void {
-  const written = (err as { written?: unknown }).written;
-  if (typeof written !== 'number' || written === 0) return;
-  try {
-    if (fs.fstatSync(fd).size === before + written) fs.ftruncateSync(fd, before);
-  } catch {
-    // Left as a torn line: the next flush seals it, so it is never glued to.
-  }
-}
