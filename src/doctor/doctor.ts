@@ -173,6 +173,8 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
     out.push({ severity: 'warning', kind: 'loose-permissions', file: '.', message: `the store folder has mode ${(dirStat.mode & 0o777).toString(8)}: other users can list or read sessions`, fix: `chmod 700 ${JSON.stringify(dir)}` });
   }
   const claimed = new Map<string, string[]>();
+  /** Recovery files by the session they were removed from: grouped, so a hundred repairs are one finding. */
+  const recovered = new Map<string, string[]>();
   let sessions = 0;
   let bytes = 0;
   let done = 0;
@@ -192,7 +194,8 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
       const trashed = (await fs.promises.readdir(full)).filter((n) => n.endsWith('.jsonl')).length;
       if (trashed > 0) out.push({ severity: 'info', kind: 'trash', file: name, message: `${plural(trashed, 'session')} in the trash`, fix: `move one back with mv, or empty it with rm -r ${JSON.stringify(full)}` });
     } else if (name.includes('.jsonl.recovered-')) {
-      out.push({ severity: 'info', kind: 'recovery-file', file: name, message: 'lines removed by repair, kept byte for byte', fix: 'delete it once you have checked it' });
+      const of = name.slice(0, name.indexOf('.jsonl.recovered-'));
+      recovered.set(of, [...(recovered.get(of) ?? []), name]);
     } else if (name !== INDEX_FILE) {
       const leftover = await leftoverFinding(name, full, ctx.now);
       if (leftover !== undefined) out.push(leftover);
@@ -200,6 +203,7 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
     done++;
     options.onProgress?.(done, entries.length);
   }
+  out.push(...recoveryFindings(dir, recovered));
   for (const [headerId, files] of claimed) {
     if (files.length > 1) {
       out.push({ severity: 'warning', kind: 'duplicate-session', file: files.join(', '), id: headerId, message: `${files.length} files claim session ${JSON.stringify(headerId)}`, fix: 'keep one; repair the copies to give them their own ids, or delete them' });
@@ -273,4 +277,20 @@ async function indexFindings(dir: string, dirStat: fs.Stats, schema: string, ent
   if (gone + added + changed === 0) return [];
   const parts = [...(changed > 0 ? [`${plural(changed, 'session')} changed`] : []), ...(added > 0 ? [`${added} new`] : []), ...(gone > 0 ? [`${gone} deleted`] : [])];
   return [{ severity: 'info', kind: 'index-drift', file: INDEX_FILE, message: `the index lags the files (${parts.join(', ')} since it was saved); the next listing catches up`, fix }];
+}
+
+/**
+ * One finding per session with recovery files. They pile up (every repair or merge that removed
+ * bytes adds one, and the store never deletes removed bytes on its own): the finding counts them
+ * and says how to move them all to the trash at once.
+ */
+function recoveryFindings(dir: string, recovered: ReadonlyMap<string, string[]>): Finding[] {
+  return [...recovered].map(([id, names]) => ({
+    severity: 'info' as const,
+    kind: 'recovery-file' as const,
+    file: names.length === 1 ? (names[0] as string) : `${id}.jsonl.recovered-* (${names.length} files)`,
+    id,
+    message: `${plural(names.length, 'recovery file')} of lines removed by repair or merge, kept byte for byte`,
+    fix: `check them, then move them to the trash: mkdir -p ${JSON.stringify(path.join(dir, TRASH_DIR))} && mv ${JSON.stringify(path.join(dir, id))}.jsonl.recovered-* ${JSON.stringify(path.join(dir, TRASH_DIR))}/`,
+  }));
 }

@@ -60,8 +60,8 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
 
   /** Opens (and creates, mode 0700) a store folder; use `openStore`. @throws ERR_INVALID_OPTION, ERR_IO */
   static async open<S extends z.ZodType>(options: ResolvedOptions, schema: S | undefined): Promise<FileSessionStore<S>> {
-    await ensureDir(options.dir);
-    const store = new FileSessionStore<S>(options, schema);
+    const dir = await ensureDir(options.dir);
+    const store = new FileSessionStore<S>(dir === options.dir ? options : Object.freeze({ ...options, dir }), schema);
     // Without `watch` the catalog loads on first use: commands that never list pay nothing.
     if (options.watch) await store.#catalog.start().catch(async (err: unknown) => {
       await store.close().catch(() => undefined);

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoOf } from '../../core/errors.js';
-import { FILE_MODE } from '../fs/files.js';
-import { tempPathFor } from '../fs/temps.js';
+import { replaceAtomically } from '../fs/atomic.js';
+import { isLegacyIndexTemp } from '../fs/temps.js';
 import { idProblem } from '../../core/ids.js';
 import type { IndexRecord } from './fold.js';
 
@@ -23,7 +23,6 @@ const MAX_INDEX_BYTES = 512 * 1024 * 1024;
  * a hash that does not say whose it is): left over from a crash once older than this.
  */
 const STALE_TEMP_MS = 60_000;
-const LEGACY_TEMP = /^\.sessionlog-index\.json\.\d+$/;
 
 /** The identity of the folder an index belongs to, and of the schema its counts were made with. */
 export interface IndexIdentity {
@@ -136,39 +135,13 @@ export async function saveIndex(dir: string, identity: IndexIdentity, records: I
   replaceAtomically(file, Buffer.from(JSON.stringify(doc)));
 }
 
-/** Temp file, every byte, rename; the temp is removed on any failure. */
-function replaceAtomically(file: string, bytes: Buffer): void {
-  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-  const temp = tempPathFor(file);
-  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE);
-  let renamed = false;
-  try {
-    try {
-      // The umask may have narrowed the mode; 0600 whatever it is.
-      fs.fchmodSync(fd, FILE_MODE);
-      for (let done = 0; done < bytes.length; ) {
-        const written = fs.writeSync(fd, bytes, done, bytes.length - done);
-        // A short write is followed by another; the one that cannot write (ENOSPC, EFBIG) throws.
-        if (written <= 0) throw Object.assign(new Error(`${temp}: no bytes written`), { code: 'EIO' });
-        done += written;
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, file);
-    renamed = true;
-  } finally {
-    if (!renamed) fs.rmSync(temp, { force: true });
-  }
-}
-
 /**
  * Removes index temp files of earlier versions (write-file-atomic's `<index>.<uint32>`) once older
  * than a minute. Temps of this version carry their writer's pid and are swept by `sweepStaleTemps`.
  */
 export function sweepTemps(dir: string, names: readonly string[], now: number): void {
   for (const name of names) {
-    if (!LEGACY_TEMP.test(name)) continue;
+    if (!isLegacyIndexTemp(name)) continue;
     const file = path.join(dir, name);
     const st = fs.lstatSync(file, { throwIfNoEntry: false });
     if (st?.isFile() === true && now - st.mtimeMs > STALE_TEMP_MS) fs.rmSync(file, { force: true });
@@ -208,4 +181,11 @@ function isRecord(value: unknown): value is IndexRecord {
     if (parent !== undefined && (!isObject(parent) || typeof parent['id'] !== 'string' || !isOptionalString(parent['entryId']))) return false;
   }
   return true;
+}
+
+/** Why the catalog file could not be written: the errno first (ENOSPC, EFBIG, …), then the message. */
+export function indexWriteReason(err: unknown): string {
+  const errno = errnoOf((err as { cause?: unknown }).cause ?? err);
+  const message = (err as Error).message;
+  return errno === undefined || errno.startsWith('ERR_') ? message : `${errno}: ${message}`;
 }

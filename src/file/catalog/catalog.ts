@@ -13,7 +13,7 @@ import type { ListFilter, ListOptions, ListPage } from '../../core/list-options.
 import type { WatchOptions } from '../../core/options.js';
 import type { SessionInfo } from '../../core/info.js';
 import { fingerprintOf, foldSession, type IndexRecord, sameFingerprint } from './fold.js';
-import { INDEX_FILE, type IndexIdentity, loadIndex, saveIndex } from './catalog-file.js';
+import { INDEX_FILE, type IndexIdentity, indexWriteReason, loadIndex, saveIndex } from './catalog-file.js';
 import { page, type PageResult, parseQuery, type Query } from './query.js';
 import { PerKeySerial } from './per-key.js';
 import { DebouncedSave } from './saver.js';
@@ -376,7 +376,7 @@ export class Catalog {
     } catch (err) {
       this.#s.hooks.warn(
         'SESSIONLOG_INDEX_WRITE_FAILED',
-        `The session index in ${this.#s.dir} could not be written (${(err as Error).message}); listing still works, from the session files.`,
+        `The session index in ${this.#s.dir} could not be written (${indexWriteReason(err)}); listing still works, from the session files.`,
       );
       throw err;
     }

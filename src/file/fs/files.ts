@@ -178,31 +178,36 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Makes sure the store folder exists and is safe to use. A folder the store creates gets mode
- * 0700 exactly. An existing folder that other users can write to (o+w), or that belongs to
- * another user, is refused: they could replace session files under the store. Temp files left by
- * a killed fork or repair are swept in the background. (A folder readable by others is allowed;
- * `sessionlog doctor` reports it.)
+ * Makes sure the store folder exists and is safe to use, and returns its real path. A folder the
+ * store creates gets mode 0700 exactly. An existing folder that other users can write to (o+w), or
+ * that belongs to another user, is refused: they could replace session files under the store.
+ * Temp files left by a killed fork or repair are swept in the background. (A folder readable by
+ * others is allowed; `sessionlog doctor` reports it.)
+ *
+ * A store folder that is a symlink (a data folder moved to a bigger or synced disk) is followed
+ * once, here: the store then works on the real folder, so swapping the link while the store is
+ * open cannot redirect its writes, and two stores opened through different links share one index.
+ * @throws ERR_INVALID_OPTION (a file, not a folder), ERR_UNSAFE_FILE, ERR_IO
  */
-export async function ensureDir(dir: string): Promise<void> {
+export async function ensureDir(dir: string): Promise<string> {
+  const notFolder = (cause?: unknown): SessionStoreError =>
+    new SessionStoreError('ERR_INVALID_OPTION', `The store folder ${dir} is not a folder (a file is in the way); pass another dir.`, { path: dir, cause });
   let created: string | undefined;
   try {
     created = await fs.promises.mkdir(dir, { recursive: true, mode: DIR_MODE });
   } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'EEXIST' || errno === 'ENOTDIR') throw notFolder(err);
     throw ioError('create the store folder', dir, err);
   }
   if (created !== undefined) {
     await fs.promises.chmod(dir, DIR_MODE);
-    return;
+    return fs.promises.realpath(dir);
   }
   const st = await fs.promises.stat(dir).catch((err: unknown) => {
     throw ioError('open the store folder', dir, err);
   });
-  if (!st.isDirectory()) {
-    throw new SessionStoreError('ERR_INVALID_OPTION', `The store folder ${dir} is not a folder; pass another dir.`, {
-      path: dir,
-    });
-  }
+  if (!st.isDirectory()) throw notFolder();
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {
     throw new SessionStoreError('ERR_UNSAFE_FILE', `The store folder ${dir} belongs to another user (uid ${st.uid}); use a folder you own.`, { path: dir });
@@ -214,5 +219,9 @@ export async function ensureDir(dir: string): Promise<void> {
       { path: dir },
     );
   }
-  void sweepStaleTemps(dir).catch(() => undefined);
+  const real = await fs.promises.realpath(dir).catch((err: unknown) => {
+    throw ioError('open the store folder', dir, err);
+  });
+  void sweepStaleTemps(real).catch(() => undefined);
+  return real;
 }

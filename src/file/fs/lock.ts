@@ -32,7 +32,7 @@ import path from 'node:path';
 import { errnoOf, ioError, SessionStoreError } from '../../core/errors.js';
 import { onProcessExit } from '../../core/exit-hooks.js';
 import { DIR_MODE, FILE_MODE } from './files.js';
-import { deadStagingPid } from './temps.js';
+import { deadStagingPid, stagingPathFor } from './temps.js';
 
 /** A lock whose owner file was not refreshed for this long belongs to a dead or stalled process. Same value in every process. */
 const STALE_MS = 20_000;
@@ -104,11 +104,9 @@ export async function waitForRewrite(file: string, maxMs: number = STALE_MS): Pr
   }
 }
 
-let stagingCounter = 0;
-
 /** A private folder holding our owner file, ready to be renamed into place. */
 function stage(lockDir: string, token: string): string {
-  const staging = `${lockDir}.${process.pid}.${++stagingCounter}.tmp`;
+  const staging = stagingPathFor(lockDir);
   fs.mkdirSync(staging, { mode: DIR_MODE });
   // mkdir's mode is filtered by the umask.
   fs.chmodSync(staging, DIR_MODE);

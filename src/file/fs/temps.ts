@@ -12,6 +12,19 @@ const TEMP = /^\.(.+\.jsonl|sessionlog-index\.json)\.(\d+)\.\d+\.tmp$/;
 /** The staging folder of a rewrite lock (`.<id>.jsonl.lock.<pid>.<n>.tmp`, src/file/fs/lock.ts): a folder holding an owner file. */
 const LOCK_STAGING = /^\.(.+\.jsonl)\.lock\.(\d+)\.\d+\.tmp$/;
 
+/** write-file-atomic's temp of the index (`.sessionlog-index.json.<uint32>`), written by versions before 0.1. */
+const LEGACY_INDEX_TEMP = /^\.sessionlog-index\.json\.\d+$/;
+
+/** Whether `name` is an index temp of an earlier version (swept by age: it carries no pid). */
+export function isLegacyIndexTemp(name: string): boolean {
+  return LEGACY_INDEX_TEMP.test(name);
+}
+
+/** The staging folder of a rewrite lock: `<lockDir>.<pid>.<n>.tmp` (a folder holding an owner file, renamed into place). */
+export function stagingPathFor(lockDir: string): string {
+  return `${lockDir}.${process.pid}.${++counter}.tmp`;
+}
+
 /** A temp path beside `file`: `.<name>.<pid>.<n>.tmp` (one leading dot, also for a hidden `file`). */
 export function tempPathFor(file: string): string {
   const name = path.basename(file).replace(/^\./, '');

@@ -17,8 +17,8 @@
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { errnoOf, ioError, SessionStoreError } from '../../core/errors.js';
-import { FILE_MODE, fsyncDir, writeAllSync } from '../fs/files.js';
-import { tempPathFor } from '../fs/temps.js';
+import { OutputFile, readRange } from '../fs/atomic.js';
+import { fsyncDir, writeAllSync } from '../fs/files.js';
 import type { Header } from '../../format/schema.js';
 import type { ReaderContext } from '../session/reader.js';
 import { fileStamp } from '../session/trash.js';
@@ -27,26 +27,10 @@ const read = promisify(fs.read);
 
 /** Reads are done in pieces of this size. */
 export const CHUNK = 256 * 1024;
-/** Output is written in batches of about this size: few write calls, bounded memory. */
-const BATCH_BYTES = 1024 * 1024;
+
+export { OutputFile, readRange } from '../fs/atomic.js';
 /** The session is re-read while it keeps growing; past this many rounds, another process is too busy. */
 const MAX_ROUNDS = 50;
-
-/** Reads bytes [from, from + length) of an open file (fewer at its end). */
-export function readRange(fd: number, file: string, from: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
-  let got = 0;
-  try {
-    while (got < length) {
-      const n = fs.readSync(fd, buffer, got, length - got, from + got);
-      if (n === 0) break;
-      got += n;
-    }
-  } catch (err) {
-    throw ioError('read', file, err);
-  }
-  return buffer.subarray(0, got);
-}
 
 /**
  * Reads ranges of an open file that mostly come in file order (a merge copying records), through a
@@ -162,91 +146,6 @@ function sessionGrew(file: string, stat: fs.Stats, position: number, job: Rewrit
   return now.size > position;
 }
 
-/** An output file (a rewrite's temp file, a recovery file): created 0600 exclusively on first use, written in batches. */
-export class OutputFile {
-  readonly file: string;
-  #fd: number | undefined;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  /** Bytes added so far. */
-  bytes = 0;
-
-  constructor(file: string) {
-    this.file = file;
-  }
-
-  /** Whether the file exists yet (repair uses it as "a rewrite is needed"). */
-  get opened(): boolean {
-    return this.#fd !== undefined;
-  }
-
-  /**
-   * Creates the file if it is not yet, and returns its descriptor. O_EXCL and O_NOFOLLOW: a name
-   * someone else made (or a planted symlink) is an error, never written through.
-   * @throws ERR_IO
-   */
-  open(): number {
-    if (this.#fd === undefined) {
-      const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-      try {
-        this.#fd = fs.openSync(this.file, flags, FILE_MODE);
-        // open()'s mode is filtered by the umask.
-        fs.fchmodSync(this.#fd, FILE_MODE);
-      } catch (err) {
-        throw ioError('create', this.file, err);
-      }
-    }
-    return this.#fd;
-  }
-
-  /** Queues bytes; they are written once about {@link BATCH_BYTES} are pending, or on `drain()` / `sync()`. */
-  add(piece: Buffer): void {
-    this.#pending.push(piece);
-    this.#pendingBytes += piece.length;
-    this.bytes += piece.length;
-    if (this.#pendingBytes >= BATCH_BYTES) this.drain();
-  }
-
-  /** Copies bytes [from, from + length) of another open file, in chunks: for lines too long to hold. */
-  addRange(fd: number, file: string, from: number, length: number): void {
-    for (let at = from; at < from + length; at += CHUNK) this.add(readRange(fd, file, at, Math.min(CHUNK, from + length - at)));
-  }
-
-  /** Writes what is pending (creating the file first if need be). @throws ERR_IO */
-  drain(): void {
-    if (this.#pendingBytes === 0) return;
-    const fd = this.open();
-    try {
-      writeAllSync(fd, Buffer.concat(this.#pending, this.#pendingBytes));
-    } catch (err) {
-      throw ioError('write', this.file, err);
-    }
-    this.#pending = [];
-    this.#pendingBytes = 0;
-  }
-
-  /** Writes what is pending and fsyncs; nothing when the file was never created. @throws ERR_IO */
-  sync(): void {
-    this.drain();
-    if (this.#fd === undefined) return;
-    try {
-      fs.fsyncSync(this.#fd);
-    } catch (err) {
-      throw ioError('fsync', this.file, err);
-    }
-  }
-
-  close(): void {
-    if (this.#fd !== undefined) fs.closeSync(this.#fd);
-    this.#fd = undefined;
-  }
-
-  /** Closes and deletes the file, if it was created. */
-  remove(): void {
-    this.close();
-    fs.rmSync(this.file, { force: true });
-  }
-}
 
 /** A recovery file name beside the session, not taken yet: it does not end in `.jsonl`, so it is never taken for a session. */
 export function recoveryPathFor(file: string, now: number): string {
@@ -275,7 +174,7 @@ export class SessionRewrite {
   constructor(file: string, dir: string, now: number) {
     this.file = file;
     this.dir = dir;
-    this.temp = new OutputFile(tempPathFor(file));
+    this.temp = OutputFile.beside(file);
     this.recovery = new OutputFile(recoveryPathFor(file, now));
   }
 
@@ -290,11 +189,7 @@ export class SessionRewrite {
     this.temp.sync();
     this.recovery.sync();
     beforeRename();
-    try {
-      fs.renameSync(this.temp.file, this.file);
-    } catch (err) {
-      throw ioError('replace', this.file, err);
-    }
+    this.temp.renameTo(this.file);
     this.#renamed = true;
     // The old file stays open: an append to it after the last read is still readable here. Carried
     // over at once, before the folder's fsync (milliseconds in which other processes append to the
