@@ -4,7 +4,7 @@ import { openStore } from 'sessionlog';
 
 const [dir, id, tag, countText] = process.argv.slice(2);
 const store = await openStore({ dir, flush: { maxEntries: 1000, intervalMs: 60_000 } });
-store.on('warning', (event) => console.log(`warning ${event.code}`));
+store.on('warning', (event) => { console.log(`warning ${event.code}`); if (process.env.RACE_DEBUG) console.error(`${process.argv[4] ?? 'repairer'}: ${event.message}`); });
 let pending = [];
 for (let seq = 0; seq < Number(countText); seq++) {
   pending.push((await store.append(id, { role: 'user', content: `${tag}:${seq}` })).id);

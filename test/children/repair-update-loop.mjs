@@ -5,7 +5,7 @@ import { openStore } from 'sessionlog';
 
 const [dir, id, roundsText] = process.argv.slice(2);
 const store = await openStore({ dir });
-store.on('warning', (event) => console.log(`warning ${event.code}`));
+store.on('warning', (event) => { console.log(`warning ${event.code}`); if (process.env.RACE_DEBUG) console.error(`${process.argv[4] ?? 'repairer'}: ${event.message}`); });
 const file = `${dir}/${id}.jsonl`;
 for (let n = 0; n < Number(roundsText); n++) {
   fs.appendFileSync(file, `{"broken": ${n},\n`);

@@ -31,6 +31,9 @@ export const CHUNK = 256 * 1024;
 export { OutputFile, readRange } from '../fs/atomic.js';
 /** The session is re-read while it keeps growing; past this many rounds, another process is too busy. */
 const MAX_ROUNDS = 50;
+/** How long a last line without its newline may still be another writer's write in progress. */
+const IN_PROGRESS_WAIT_MS = 50;
+const IN_PROGRESS_POLL_MS = 2;
 
 /**
  * Reads ranges of an open file that mostly come in file order (a merge copying records), through a
@@ -120,13 +123,32 @@ export interface RewriteJob {
  *   growing for {@link MAX_ROUNDS} rounds), ERR_IO
  */
 export function readUntilStill(fd: number, file: string, stat: fs.Stats, position: number, job: RewriteJob, push: (piece: Buffer) => void): number {
+  const waitUntil = Date.now() + IN_PROGRESS_WAIT_MS;
   for (let round = 0; ; round++) {
     position = readToEndSync(fd, file, position, push);
-    if (!sessionGrew(file, stat, position, job)) return position;
+    if (!sessionGrew(file, stat, position, job)) {
+      // Ending inside a line: another writer's write still becoming visible (a large write shows
+      // a page at a time), or a torn tail left by a crash. Taken for torn only once it has held
+      // still for a moment; cut short, the line would be moved aside and its entry put back by
+      // its writer (reliability.md, "another process runs repair").
+      if (endsAtLineBoundary(fd, file, position) || Date.now() >= waitUntil) return position;
+      sleepSync(IN_PROGRESS_POLL_MS);
+      continue;
+    }
     if (round >= MAX_ROUNDS) {
       throw new SessionStoreError('ERR_LOCKED', `${file} kept growing while it was ${job.done}; ${job.retry} when its writer is idle.`, { path: file });
     }
   }
+}
+
+/** Whether the byte before `position` is a newline (or `position` is 0). */
+function endsAtLineBoundary(fd: number, file: string, position: number): boolean {
+  return position === 0 || readRange(fd, file, position - 1, 1)[0] === 0x0a;
+}
+
+/** Sleeps without returning to the event loop: the rewrite's last read and its rename are one synchronous step. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** True when the session file grew past `position`; throws when it was replaced or deleted meanwhile. */
