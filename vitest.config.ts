@@ -7,6 +7,7 @@ export default defineConfig({
     // Two cores: the crash and multi-process tests spawn their own children.
     maxWorkers: 2,
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/postgres.ts'],
     // Real child processes and real disks: generous, but a hang still fails.
     testTimeout: 60_000,
     hookTimeout: 30_000,

@@ -6,6 +6,8 @@
 export { openStore } from './open.js';
 export type { SessionStore, StoreEventMap } from './core/contract.js';
 export { FileSessionStore } from './file/store.js';
+export type { FileMaintenance } from './file/maintenance.js';
+export type { PostgresSessionStore } from './postgres/store.js';
 export { StoreEvents } from './core/types.js';
 export type {
   AppendInput,
@@ -21,9 +23,9 @@ export type {
 export { SessionStoreError, ErrorCodes } from './core/errors.js';
 export type { ErrorCode, SessionStoreErrorOptions } from './core/errors.js';
 export { DEFAULTS, DEFAULT_RECONCILE_MS } from './core/options.js';
-export type { FlushOptions, StoreOptions, WatchOptions } from './core/options.js';
+export type { CommonStoreOptions, FileStoreOptions, FlushOptions, PostgresStoreOptions, StoreOptions, WatchOptions } from './core/options.js';
 export type { ListFilter, ListOptions, ListPage } from './core/list-options.js';
-export { DEFAULT_LIMIT, MAX_LIMIT } from './file/catalog/query.js';
+export { DEFAULT_LIMIT, MAX_LIMIT } from './core/list-query.js';
 export type { FollowOptions, ReadOptions, ReadResult, SearchHit, SearchOptions, SearchProgress } from './core/types.js';
 export type { SessionInfo, UsageTotals } from './core/info.js';
 export type { Problem, ProblemKind } from './format/codec.js';

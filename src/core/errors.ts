@@ -30,6 +30,10 @@ export const ErrorCodes = {
   LOCKED: 'ERR_LOCKED',
   /** A file-system call failed; `cause` holds the errno error. */
   IO: 'ERR_IO',
+  /** The database server cannot be reached, refused the connection or went away mid-call; retry. */
+  UNAVAILABLE: 'ERR_UNAVAILABLE',
+  /** The database server refused the credentials (wrong password, no such role, not permitted). */
+  AUTH: 'ERR_AUTH',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */

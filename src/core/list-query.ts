@@ -1,10 +1,22 @@
 /**
- * `list()` over the index: validation of options, filters, the sort order and the keyset cursor.
- * Pure: it sees rows, never files.
+ * `list()` for every backend: validation of options, filters, the sort order and the keyset
+ * cursor. Pure: it sees rows, never files or SQL.
  */
-import { SessionStoreError } from '../../core/errors.js';
-import type { ListFilter, ListOptions } from '../../core/list-options.js';
-import { keyOf, type SortKey, type SortedRows } from './order.js';
+import { SessionStoreError } from './errors.js';
+import type { ListFilter, ListOptions } from './list-options.js';
+
+/** The field a listing sorts by. */
+export type SortKey = 'updatedAt' | 'createdAt';
+
+/** The sort-key value of a row. */
+export function keyOf(sort: SortKey): (row: Row) => number {
+  return sort === 'updatedAt' ? (row) => row.updatedMs : (row) => row.createdMs;
+}
+
+/** What {@link page} needs of the rows: those after a position, in order. */
+export interface OrderedRows {
+  after(descending: boolean, position: { readonly t: number; readonly i: string } | undefined): Iterable<Row>;
+}
 
 /** Sessions per page when `limit` is not given. */
 export const DEFAULT_LIMIT = 50;
@@ -25,7 +37,7 @@ export interface Row {
 type Order = 'asc' | 'desc';
 
 /** A position in one ordering: the sort key's value and the id of the last row returned. */
-interface Cursor {
+export interface Cursor {
   readonly s: SortKey;
   readonly o: Order;
   readonly t: number;
@@ -129,7 +141,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
  * both in the chosen direction), and the cursor of its last row when more follow. Keyset paging:
  * a row is placed by its own values, so inserts and removals elsewhere never shift a page.
  */
-export function page(rows: SortedRows, query: Query): PageResult {
+export function page(rows: OrderedRows, query: Query): PageResult {
   const taken: Row[] = [];
   let more = false;
   for (const row of rows.after(query.order === 'desc', query.after)) {
@@ -145,7 +157,8 @@ export function page(rows: SortedRows, query: Query): PageResult {
   return { rows: taken, nextCursor };
 }
 
-function encodeCursor(cursor: Cursor): string {
+/** The opaque cursor of a position in one ordering (the same format on every backend). */
+export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([1, cursor.s, cursor.o, cursor.t, cursor.i])).toString('base64url');
 }
 

@@ -37,10 +37,8 @@ export interface WatchOptions {
 /** Default of {@link WatchOptions.reconcileIntervalMs}. */
 export const DEFAULT_RECONCILE_MS = 10_000;
 
-/** Options of {@link openStore}. */
-export interface StoreOptions<S extends z.ZodType = z.ZodType> {
-  /** The store folder; created with mode 0700 if missing. */
-  readonly dir: string;
+/** Options every backend takes. */
+export interface CommonStoreOptions<S extends z.ZodType = z.ZodType> {
   /** Buffer thresholds. */
   readonly flush?: FlushOptions;
   /**
@@ -73,6 +71,18 @@ export interface StoreOptions<S extends z.ZodType = z.ZodType> {
    */
   readonly flushOnExit?: boolean;
   /**
+   * Clock for timestamps (`ts`, `createdAt`), in ms since the epoch. Injected by tests.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** Options of `openStore` for the file backend: a folder of session files. */
+export interface FileStoreOptions<S extends z.ZodType = z.ZodType> extends CommonStoreOptions<S> {
+  /** The store folder; created with mode 0700 if missing. */
+  readonly dir: string;
+  readonly url?: undefined;
+  /**
    * Keep the session index live: changes by other processes, editors and sync tools show in
    * `list()` / `get()` within about a second and are reported as `change` events with
    * `source: 'external'`. One `fs.watch` on the folder (one inotify watch, whatever the number of
@@ -81,16 +91,28 @@ export interface StoreOptions<S extends z.ZodType = z.ZodType> {
    * @default false
    */
   readonly watch?: boolean | WatchOptions;
-  /**
-   * Clock for timestamps (`ts`, `createdAt`), in ms since the epoch. Injected by tests.
-   * @default Date.now
-   */
-  readonly now?: () => number;
 }
 
-/** Options after defaults, validated and frozen. */
-export interface ResolvedOptions {
-  readonly dir: string;
+/** Options of `openStore` for the PostgreSQL backend: one database for many machines. */
+export interface PostgresStoreOptions<S extends z.ZodType = z.ZodType> extends CommonStoreOptions<S> {
+  /**
+   * `postgres://user@host:port/database` (libpq's URL form; `sslmode` honoured). Without a
+   * password in it, `PGPASSWORD` or `~/.pgpass` supply one, as for psql. Never echoed with its password.
+   */
+  readonly url: string;
+  readonly dir?: undefined;
+  /**
+   * Connections the store's pool opens at most (one more is held for change events).
+   * @default 4
+   */
+  readonly maxConnections?: number;
+}
+
+/** Options of `openStore`: a folder (`dir`) or a server (`url`). */
+export type StoreOptions<S extends z.ZodType = z.ZodType> = FileStoreOptions<S> | PostgresStoreOptions<S>;
+
+/** The options every backend resolves the same way. */
+export interface ResolvedCommon {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly intervalMs: number;
@@ -98,10 +120,15 @@ export interface ResolvedOptions {
   readonly maxEntryBytes: number;
   readonly maxBufferedBytes: number;
   readonly flushOnExit: boolean;
+  readonly now: () => number;
+}
+
+/** The file backend's options after defaults, validated and frozen. */
+export interface ResolvedOptions extends ResolvedCommon {
+  readonly dir: string;
   readonly watch: boolean;
   /** With `watch`: how often the whole folder is reconciled with the index. */
   readonly reconcileIntervalMs: number;
-  readonly now: () => number;
 }
 
 /** The defaults, with the reasons in {@link FlushOptions} and {@link StoreOptions}. */
@@ -133,24 +160,18 @@ function count(name: string, value: unknown, fallback: number, min: number, max 
  */
 export const MAX_ENTRY_BYTES_LIMIT = 512 * 1024 * 1024;
 
-/** Applies defaults and validates; throws ERR_INVALID_OPTION naming the option. */
-export function resolveOptions(options: StoreOptions): ResolvedOptions {
+/** Applies defaults to the options every backend takes and validates them. @throws ERR_INVALID_OPTION */
+export function resolveCommon(options: CommonStoreOptions): ResolvedCommon {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
-  if (typeof options.dir !== 'string' || options.dir.length === 0) throw invalid('dir', 'a folder path', options.dir);
   const flush = options.flush ?? {};
   const durability = options.durability ?? 'buffered';
   if (durability !== 'buffered' && durability !== 'fsync') throw invalid('durability', "'buffered' or 'fsync'", durability);
   if (options.schema !== undefined && typeof (options.schema as { safeParse?: unknown }).safeParse !== 'function') {
     throw invalid('schema', 'a zod schema', options.schema);
   }
-  const watch: unknown = options.watch;
-  if (watch !== undefined && typeof watch !== 'boolean' && (typeof watch !== 'object' || watch === null || Array.isArray(watch))) {
-    throw invalid('watch', 'a boolean or { reconcileIntervalMs }', watch);
-  }
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw invalid('now', 'a function', now);
-  return Object.freeze({
-    dir: path.resolve(options.dir),
+  return {
     maxEntries: count('flush.maxEntries', flush.maxEntries, DEFAULTS.maxEntries, 1),
     maxBytes: count('flush.maxBytes', flush.maxBytes, DEFAULTS.maxBytes, 1),
     intervalMs: count('flush.intervalMs', flush.intervalMs, DEFAULTS.intervalMs, 1),
@@ -158,6 +179,21 @@ export function resolveOptions(options: StoreOptions): ResolvedOptions {
     maxEntryBytes: count('maxEntryBytes', options.maxEntryBytes, DEFAULTS.maxEntryBytes, 1024, MAX_ENTRY_BYTES_LIMIT),
     maxBufferedBytes: count('maxBufferedBytes', options.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1),
     flushOnExit: options.flushOnExit ?? true,
+    now,
+  };
+}
+
+/** Applies defaults and validates the file backend's options; throws ERR_INVALID_OPTION naming the option. */
+export function resolveOptions(options: FileStoreOptions): ResolvedOptions {
+  const common = resolveCommon(options);
+  if (typeof options.dir !== 'string' || options.dir.length === 0) throw invalid('dir', 'a folder path', options.dir);
+  const watch: unknown = options.watch;
+  if (watch !== undefined && typeof watch !== 'boolean' && (typeof watch !== 'object' || watch === null || Array.isArray(watch))) {
+    throw invalid('watch', 'a boolean or { reconcileIntervalMs }', watch);
+  }
+  return Object.freeze({
+    ...common,
+    dir: path.resolve(options.dir),
     watch: options.watch !== undefined && options.watch !== false,
     reconcileIntervalMs: count(
       'watch.reconcileIntervalMs',
@@ -165,6 +201,8 @@ export function resolveOptions(options: StoreOptions): ResolvedOptions {
       DEFAULT_RECONCILE_MS,
       100,
     ),
-    now,
   });
 }
+
+/** Exported for the backends' own options. */
+export { count as countOption, invalid as invalidOption };

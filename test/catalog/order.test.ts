@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SortedRows } from '../../src/file/catalog/order.js';
-import { page, parseQuery, type Row } from '../../src/file/catalog/query.js';
+import { page, parseQuery, type Row } from '../../src/core/list-query.js';
 import { rng } from '../helpers/rng.mjs';
 
 function row(id: string, updatedMs: number, createdMs: number, model?: string): Row {

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { openStore, SessionStoreError, type StoreOptions } from '../../src/index.js';
+import { type FileStoreOptions, openStore, SessionStoreError } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
-async function open(options: Omit<StoreOptions, 'dir' | 'schema'> = {}) {
+async function open(options: Omit<FileStoreOptions, 'dir' | 'schema' | 'url'> = {}) {
   const dir = tempDir();
   const store = await openStore({ dir, ...options });
   return { dir, store, file: (id: string) => path.join(dir, `${id}.jsonl`) };

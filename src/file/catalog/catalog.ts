@@ -14,7 +14,7 @@ import type { WatchOptions } from '../../core/options.js';
 import type { SessionInfo } from '../../core/info.js';
 import { fingerprintOf, foldSession, type IndexRecord, sameFingerprint } from './fold.js';
 import { INDEX_FILE, type IndexIdentity, indexWriteReason, loadIndex, saveIndex } from './catalog-file.js';
-import { page, type PageResult, parseQuery, type Query } from './query.js';
+import { page, type PageResult, parseQuery, type Query } from '../../core/list-query.js';
 import { PerKeySerial } from './per-key.js';
 import { DebouncedSave } from './saver.js';
 import type { IndexSettings } from './settings.js';

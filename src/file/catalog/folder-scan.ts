@@ -10,7 +10,7 @@ import { ioError } from '../../core/errors.js';
 import { conflictOf, idFromFileName, SESSION_EXT } from '../fs/paths.js';
 import { sweepTemps } from './catalog-file.js';
 import { sameFingerprint } from './fold.js';
-import type { Row } from './query.js';
+import type { Row } from '../../core/list-query.js';
 import type { CatalogTable } from './table.js';
 
 /** A folder changed this recently before a full pass may change again unseen in the same clock tick. */

@@ -3,20 +3,14 @@
  * for the cursor plus the rows it returns, instead of a pass over every session: the next page of
  * 10,000 sessions took about 1 ms as a pass, and 20–50 µs this way (docs/performance.md).
  */
-import type { Row } from './query.js';
+import { keyOf, type Row, type SortKey } from '../../core/list-query.js';
 
-/** The field a listing sorts by. */
-export type SortKey = 'updatedAt' | 'createdAt';
+export type { SortKey } from '../../core/list-query.js';
 
 /** A position in an order: a sort-key value and an id (the keyset cursor). */
 export interface Position {
   readonly t: number;
   readonly i: string;
-}
-
-/** The sort-key value of a row. */
-export function keyOf(sort: SortKey): (row: Row) => number {
-  return sort === 'updatedAt' ? (row) => row.updatedMs : (row) => row.createdMs;
 }
 
 /** Rows in ascending (key, id) order; descending listings walk it backwards. */

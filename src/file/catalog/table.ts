@@ -6,7 +6,7 @@
 import type { SessionInfo } from '../../core/info.js';
 import { type IndexRecord, infoOf } from './fold.js';
 import { type SortKey, SortedRows } from './order.js';
-import { msOf, type Row } from './query.js';
+import { msOf, type Row } from '../../core/list-query.js';
 
 /** Records, rows and sort orders of the catalog, kept consistent with each other. */
 export class CatalogTable {

@@ -1,0 +1,89 @@
+/**
+ * The store's tables, created and migrated by the store itself. The version lives in
+ * `sessionlog_meta`; a database migrated by a newer sessionlog is refused (its tables may mean
+ * something this code does not know), never downgraded. Migrations run under an advisory lock, so
+ * many processes opening one database at once migrate it once.
+ */
+import type pg from 'pg';
+import { SessionStoreError } from '../core/errors.js';
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = 1;
+/** Advisory lock key of migrations: "sessionlog" as bytes, folded into 63 bits. */
+const MIGRATION_LOCK = 0x73657373696f6e6cn;
+
+/** Each entry upgrades from the version before it to its index + 1. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE EXTENSION IF NOT EXISTS pg_trgm;
+  CREATE TABLE IF NOT EXISTS sessionlog_sessions (
+    id text PRIMARY KEY,
+    header text NOT NULL,
+    created_ms bigint NOT NULL,
+    created_iso text NOT NULL,
+    updated_ms bigint NOT NULL,
+    updated_iso text,
+    title text,
+    model text,
+    cwd text,
+    metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+    parent_id text,
+    parent_entry_id text,
+    version integer NOT NULL,
+    entry_count bigint NOT NULL DEFAULT 0,
+    bytes bigint NOT NULL DEFAULT 0,
+    usage_input double precision NOT NULL DEFAULT 0,
+    usage_output double precision NOT NULL DEFAULT 0,
+    usage_cache_read double precision NOT NULL DEFAULT 0,
+    usage_cache_write double precision NOT NULL DEFAULT 0,
+    usage_total double precision NOT NULL DEFAULT 0,
+    last_seq bigint NOT NULL DEFAULT 0,
+    last_compaction_seq bigint,
+    trashed_at timestamptz
+  );
+  CREATE INDEX IF NOT EXISTS sessionlog_sessions_updated ON sessionlog_sessions (updated_ms, id) WHERE trashed_at IS NULL;
+  CREATE INDEX IF NOT EXISTS sessionlog_sessions_created ON sessionlog_sessions (created_ms, id) WHERE trashed_at IS NULL;
+  CREATE TABLE IF NOT EXISTS sessionlog_entries (
+    session_id text NOT NULL REFERENCES sessionlog_sessions (id) ON DELETE CASCADE,
+    seq bigint NOT NULL,
+    entry_id text NOT NULL,
+    is_update boolean NOT NULL,
+    line text NOT NULL,
+    search_text text NOT NULL DEFAULT '',
+    PRIMARY KEY (session_id, seq),
+    UNIQUE (session_id, entry_id)
+  );
+  CREATE INDEX IF NOT EXISTS sessionlog_entries_text ON sessionlog_entries USING gin (search_text gin_trgm_ops);
+  `,
+];
+
+/**
+ * Creates or migrates the tables to {@link SCHEMA_VERSION}.
+ * @throws ERR_UNSUPPORTED_VERSION (a newer schema), or the server's error
+ */
+export async function migrate(client: pg.ClientBase, where: string): Promise<void> {
+  await client.query('CREATE TABLE IF NOT EXISTS sessionlog_meta (key text PRIMARY KEY, value text NOT NULL)');
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    const row = await client.query<{ value: string }>("SELECT value FROM sessionlog_meta WHERE key = 'schema_version'");
+    const current = row.rows[0] === undefined ? 0 : Number(row.rows[0].value);
+    if (current > SCHEMA_VERSION) {
+      throw new SessionStoreError(
+        'ERR_UNSUPPORTED_VERSION',
+        `The sessionlog tables in ${where} are at schema version ${current}; this sessionlog knows up to ${SCHEMA_VERSION}. Upgrade sessionlog; nothing was changed.`,
+      );
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version] as string);
+    if (current < SCHEMA_VERSION) {
+      await client.query(
+        "INSERT INTO sessionlog_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        [String(SCHEMA_VERSION)],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * One session's buffer on the PostgreSQL backend: entries wait in memory like the file backend's
+ * (the same thresholds and timer), and a flush is one transaction that locks the session's row,
+ * inserts the batch with one statement and folds it into the row. A batch is visible whole or not
+ * at all; writers of one session take turns on the row lock, so each one's order is kept.
+ *
+ * Retries write each entry once: entry ids are unique per session (`ON CONFLICT DO NOTHING`), so
+ * a batch whose commit was acknowledged by the server but not seen by us (the connection dropped)
+ * inserts nothing the second time.
+ */
+import type pg from 'pg';
+import { SessionStoreError } from '../core/errors.js';
+import { msOf } from '../core/list-query.js';
+import { searchableText } from '../search/text.js';
+import { foldRecords, type InsertedRecord, ROW_COLUMNS, type SessionRow } from './rows.js';
+
+/** One buffered record. */
+export interface PendingRecord {
+  /** The JSON text, as it is stored and returned. */
+  readonly line: string;
+  /** The same, parsed (what `append` returned): folded without parsing it again. */
+  readonly value: Record<string, unknown>;
+  readonly id: string;
+  readonly isUpdate: boolean;
+}
+
+/** What a writer needs from its store. */
+export interface PgWriterContext {
+  readonly pool: pg.Pool;
+  readonly where: string;
+  /** Tags this store's NOTIFY payloads, so it does not hear its own changes as external. */
+  readonly origin: string;
+  /** The NOTIFY channel of the store's tables. */
+  readonly channel: string;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  readonly intervalMs: number;
+  readonly durable: boolean;
+  readonly toError: (err: unknown, action: string) => SessionStoreError;
+  /** The batch was committed (`count` records inserted). */
+  readonly onCommitted: (id: string, count: number) => void;
+  readonly onError: (error: SessionStoreError, id: string) => void;
+}
+
+/** Retry a failing background flush no more often than this, doubling from `intervalMs`. */
+const MAX_RETRY_MS = 30_000;
+
+/** The buffer and flushes of one session. */
+export class PgWriter {
+  readonly #id: string;
+  readonly #ctx: PgWriterContext;
+  #pending: PendingRecord[] = [];
+  #bytes = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #retryMs: number;
+  #error: SessionStoreError | undefined;
+  #closed = false;
+
+  constructor(id: string, ctx: PgWriterContext) {
+    this.#id = id;
+    this.#ctx = ctx;
+    this.#retryMs = ctx.intervalMs;
+  }
+
+  /** The sticky error of a failed flush, until a flush succeeds. */
+  get error(): SessionStoreError | undefined {
+    return this.#error;
+  }
+
+  /** Records buffered and not yet committed. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Buffers records and flushes at a threshold. */
+  enqueue(records: readonly PendingRecord[]): void {
+    if (this.#closed) throw new SessionStoreError('ERR_CLOSED', `The writer of session ${this.#id} on ${this.#ctx.where} is closed.`);
+    for (const record of records) {
+      this.#pending.push(record);
+      this.#bytes += record.line.length;
+    }
+    if (this.#pending.length >= this.#ctx.maxEntries || this.#bytes >= this.#ctx.maxBytes) this.#background();
+    else this.#arm(this.#ctx.intervalMs);
+  }
+
+  /** Commits everything buffered; `durable` commits synchronously (survives a power loss of the server). */
+  flush(durable: boolean): Promise<void> {
+    const run = this.#chain.then(() => this.#flushNow(durable));
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Flushes, then refuses further records. */
+  async close(): Promise<void> {
+    this.#disarm();
+    try {
+      await this.flush(this.#ctx.durable);
+    } finally {
+      this.#closed = true;
+    }
+  }
+
+  /** Drops the buffer (the session was deleted). */
+  discard(): void {
+    this.#disarm();
+    this.#pending = [];
+    this.#bytes = 0;
+    this.#closed = true;
+  }
+
+  #background(): void {
+    this.#disarm();
+    this.flush(this.#ctx.durable).catch((err: unknown) => {
+      this.#ctx.onError(err as SessionStoreError, this.#id);
+      this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+      if (!this.#closed) this.#arm(this.#retryMs);
+    });
+  }
+
+  #arm(ms: number): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#background();
+    }, ms);
+    this.#timer.unref();
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #flushNow(durable: boolean): Promise<void> {
+    if (this.#pending.length === 0) {
+      if (durable) await this.#syncOnly();
+      this.#error = undefined;
+      return;
+    }
+    const batch = this.#pending;
+    const bytes = this.#bytes;
+    this.#pending = [];
+    this.#bytes = 0;
+    try {
+      const inserted = await this.#commit(batch, durable);
+      this.#error = undefined;
+      this.#retryMs = this.#ctx.intervalMs;
+      this.#ctx.onCommitted(this.#id, inserted);
+    } catch (err) {
+      // Not committed (or not known to be): back in front; a retry inserts each entry once.
+      this.#pending = batch.concat(this.#pending);
+      this.#bytes += bytes;
+      this.#error = err instanceof SessionStoreError ? err : this.#ctx.toError(err, `append to session ${this.#id}`);
+      throw this.#error;
+    }
+  }
+
+  /** One transaction: lock the row, insert the batch, fold it in. Returns the records inserted. */
+  async #commit(batch: readonly PendingRecord[], durable: boolean): Promise<number> {
+    const client = await this.#ctx.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // A committed flush survives a crash of this process either way; only a durable one must
+      // also survive a crash of the server's machine.
+      await client.query(durable ? 'SET LOCAL synchronous_commit = on' : 'SET LOCAL synchronous_commit = off');
+      const found = await client.query<SessionRow>(`SELECT ${ROW_COLUMNS} FROM sessionlog_sessions WHERE id = $1 AND trashed_at IS NULL FOR UPDATE`, [this.#id]);
+      const row = found.rows[0];
+      if (row === undefined) {
+        throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session ${JSON.stringify(this.#id)} on ${this.#ctx.where}: it was deleted (or never created).`);
+      }
+      const base = Number(row.last_seq);
+      const result = await client.query<{ entry_id: string; seq: string }>(
+        `INSERT INTO sessionlog_entries (session_id, seq, entry_id, is_update, line, search_text)
+         SELECT $1, $2::bigint + e.ord, e.id, e.u, e.line, e.txt
+         FROM unnest($3::text[], $4::boolean[], $5::text[], $6::text[]) WITH ORDINALITY AS e(id, u, line, txt, ord)
+         ON CONFLICT (session_id, entry_id) DO NOTHING
+         RETURNING entry_id, seq`,
+        [this.#id, base, batch.map((r) => r.id), batch.map((r) => r.isUpdate), batch.map((r) => r.line), batch.map((r) => textOf(r))],
+      );
+      const seqOf = new Map(result.rows.map((r) => [r.entry_id, Number(r.seq)]));
+      const inserted: InsertedRecord[] = [];
+      for (const record of batch) {
+        const seq = seqOf.get(record.id);
+        if (seq === undefined) continue;
+        seqOf.delete(record.id);
+        inserted.push({ seq, value: record.value, bytes: Buffer.byteLength(record.line) + 1, isUpdate: record.isUpdate });
+      }
+      foldRecords(row, inserted);
+      await client.query(
+        `UPDATE sessionlog_sessions SET updated_iso = $2, updated_ms = $3, title = $4, model = $5, cwd = $6, metadata = $7,
+           entry_count = $8, bytes = $9, usage_input = $10, usage_output = $11, usage_cache_read = $12, usage_cache_write = $13,
+           usage_total = $14, last_seq = $15, last_compaction_seq = $16 WHERE id = $1`,
+        [
+          this.#id, row.updated_iso, msOf(row.updated_iso ?? row.created_iso), row.title, row.model, row.cwd, JSON.stringify(row.metadata),
+          row.entry_count, row.bytes, row.usage_input, row.usage_output, row.usage_cache_read, row.usage_cache_write, row.usage_total,
+          base + batch.length, row.last_compaction_seq,
+        ],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [this.#ctx.channel, JSON.stringify({ id: this.#id, kind: 'changed', origin: this.#ctx.origin })]);
+      await client.query('COMMIT');
+      return inserted.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A synchronous commit that writes: it flushes the server's WAL up to it, so earlier asynchronous commits are durable too. */
+  async #syncOnly(): Promise<void> {
+    try {
+      await this.#ctx.pool.query("INSERT INTO sessionlog_meta (key, value) VALUES ('last_sync', now()::text) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
+    } catch (err) {
+      throw this.#ctx.toError(err, 'sync');
+    }
+  }
+}
+
+/** The text search looks in: the same strings the file backend searches (content, tool calls and results, summaries). */
+function textOf(record: PendingRecord): string {
+  if (record.isUpdate) return '';
+  return searchableText(record.value).join('\n');
+}
