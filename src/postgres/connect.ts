@@ -73,7 +73,10 @@ export function serverError(err: unknown, where: string, action: string): Sessio
 /** A pool of connections to `url`, at most `max` at once. */
 export function createPool(url: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 10_000 });
-  // An idle client losing its connection (a server restart) is reported here; the next query reconnects.
+  // A client losing its connection (a server restart) emits 'error'; unheard, that event would end
+  // the process. The query in flight rejects with it anyway (and is reported); the pool then
+  // drops the client and the next query connects anew.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

@@ -62,10 +62,11 @@ const MIGRATIONS: readonly string[] = [
  * @throws ERR_UNSUPPORTED_VERSION (a newer schema), or the server's error
  */
 export async function migrate(client: pg.ClientBase, where: string): Promise<void> {
-  await client.query('CREATE TABLE IF NOT EXISTS sessionlog_meta (key text PRIMARY KEY, value text NOT NULL)');
   await client.query('BEGIN');
   try {
+    // First the lock, then even the first table: concurrent CREATE TABLE IF NOT EXISTS can collide.
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    await client.query('CREATE TABLE IF NOT EXISTS sessionlog_meta (key text PRIMARY KEY, value text NOT NULL)');
     const row = await client.query<{ value: string }>("SELECT value FROM sessionlog_meta WHERE key = 'schema_version'");
     const current = row.rows[0] === undefined ? 0 : Number(row.rows[0].value);
     if (current > SCHEMA_VERSION) {

@@ -25,7 +25,7 @@ import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema } from '../format/schema.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch } from '../search/search.js';
-import { createPool, redactUrl, serverError } from './connect.js';
+import { createPool, isUnavailable, redactUrl, serverError } from './connect.js';
 import { ChangeListener, channelOf } from './notify.js';
 import { decodeRows, entriesAfter, listSessions, readEntries, sessionRow } from './queries.js';
 import { infoOf } from './rows.js';
@@ -315,12 +315,21 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     if (this.#closing !== undefined) throw new SessionStoreError('ERR_CLOSED', `The store on ${this.location} is closed; open it again with openStore().`);
   }
 
-  /** Runs a call to the server, mapping its failures to the store's codes. */
+  /**
+   * Runs a call to the server, mapping its failures to the store's codes. A call that found its
+   * pooled connection dead (the server restarted since) is tried once more on a new one: every
+   * call here is a read or a single statement whose effect a retry does not double.
+   */
   async #call<T>(action: string, task: () => Promise<T>): Promise<T> {
     try {
       return await task();
-    } catch (err) {
-      throw serverError(err, this.location, action);
+    } catch (first) {
+      if (!isUnavailable(first)) throw serverError(first, this.location, action);
+      try {
+        return await task();
+      } catch (err) {
+        throw serverError(err, this.location, action);
+      }
     }
   }
 
