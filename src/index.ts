@@ -45,3 +45,5 @@ export {
 } from './format/schema.js';
 export type { CompactionEntry, Entry, EntryInput, Header, MessageEntry, Usage } from './format/schema.js';
 export { MAX_ID_LENGTH, idProblem, uuidv7 } from './core/ids.js';
+export { copySessions, syncSessions } from './transfer/transfer.js';
+export type { CopyOptions, CopyReport, SessionCopy } from './transfer/transfer.js';

@@ -24,6 +24,13 @@ export interface CreateInit {
   readonly model?: string | undefined;
   readonly cwd?: string | undefined;
   readonly metadata?: Record<string, unknown>;
+  /**
+   * When the session began (ISO timestamp); default now. For sessions brought in from elsewhere
+   * (`push` / `pull`, importers) so they keep their own time.
+   */
+  readonly createdAt?: string;
+  /** The session this one was forked from, as `fork` records it; for copies of forks. */
+  readonly parent?: { readonly id: string; readonly entryId?: string | undefined };
 }
 
 /** What `update` accepts: `title` / `model` / `cwd` replace (null clears); `metadata` merges (a null value removes the key). */

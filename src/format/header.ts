@@ -27,6 +27,17 @@ export function buildHeader(id: string, init: CreateInit, createdAt: string): He
     if (!isRecord(init.metadata)) throw invalidField('metadata', 'a plain object', init.metadata);
     header['metadata'] = init.metadata;
   }
+  if (init.createdAt !== undefined) {
+    if (typeof init.createdAt !== 'string' || Number.isNaN(Date.parse(init.createdAt))) throw invalidField('createdAt', 'an ISO timestamp', init.createdAt);
+    header['createdAt'] = init.createdAt;
+  }
+  if (init.parent !== undefined) {
+    const parent: unknown = init.parent;
+    if (!isRecord(parent) || typeof parent['id'] !== 'string' || (parent['entryId'] !== undefined && typeof parent['entryId'] !== 'string')) {
+      throw invalidField('parent', 'an object { id, entryId? } of strings', parent);
+    }
+    header['parent'] = parent['entryId'] === undefined ? { id: parent['id'] } : { id: parent['id'], entryId: parent['entryId'] };
+  }
   return header as Header;
 }
 
