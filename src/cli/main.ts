@@ -14,6 +14,7 @@ import { registerRead } from './commands/read.js';
 import { registerReindex } from './commands/reindex.js';
 import { registerSearch } from './commands/search.js';
 import { registerStats } from './commands/stats.js';
+import { registerImport } from './commands/import.js';
 import { registerTransfer } from './commands/transfer.js';
 import { registerWrite } from './commands/write.js';
 
@@ -54,6 +55,7 @@ registerMerge(program);
 registerReindex(program);
 registerWrite(program);
 registerTransfer(program);
+registerImport(program);
 
 // Output cut short by `| head` is not an error.
 for (const stream of [process.stdout, process.stderr]) {

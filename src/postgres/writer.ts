@@ -35,6 +35,7 @@ export interface PgWriterContext {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly intervalMs: number;
+  readonly maxBufferedBytes: number;
   readonly durable: boolean;
   readonly toError: (err: unknown, action: string) => SessionStoreError;
   /** The batch was committed (`count` records inserted). */
@@ -52,6 +53,8 @@ export class PgWriter {
   #pending: PendingRecord[] = [];
   #bytes = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** The flush queued behind the one in flight, not started yet. */
+  #waiting: { durable: boolean; run: Promise<void> } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #retryMs: number;
   #error: SessionStoreError | undefined;
@@ -84,11 +87,23 @@ export class PgWriter {
     else this.#arm(this.#ctx.intervalMs);
   }
 
-  /** Commits everything buffered; `durable` commits synchronously (survives a power loss of the server). */
+  /**
+   * Commits everything buffered; `durable` commits synchronously (survives a power loss of the
+   * server). A flush waiting behind the one in flight takes every entry buffered by the time it
+   * starts, so calls made meanwhile join it rather than queue one small transaction each (a fast
+   * producer otherwise turned 20,000 appends into thousands of transactions of a few entries).
+   */
   flush(durable: boolean): Promise<void> {
-    const run = this.#chain.then(() => this.#flushNow(durable));
-    this.#chain = run.catch(() => undefined);
-    return run;
+    const waiting = this.#waiting;
+    if (waiting !== undefined && (waiting.durable || !durable)) return waiting.run;
+    const entry: { durable: boolean; run: Promise<void> } = { durable, run: Promise.resolve() };
+    entry.run = this.#chain.then(() => {
+      if (this.#waiting === entry) this.#waiting = undefined;
+      return this.#flushNow(durable);
+    });
+    this.#waiting = entry;
+    this.#chain = entry.run.catch(() => undefined);
+    return entry.run;
   }
 
   /** Flushes, then refuses further records. */
@@ -138,22 +153,36 @@ export class PgWriter {
       this.#error = undefined;
       return;
     }
-    const batch = this.#pending;
-    const bytes = this.#bytes;
+    let batch = this.#pending;
     this.#pending = [];
     this.#bytes = 0;
     try {
-      const inserted = await this.#commit(batch, durable);
+      // One transaction per chunk: a burst buffered while the server was slow is not one huge statement.
+      while (batch.length > 0) {
+        const chunk = takeChunk(batch);
+        const inserted = await this.#commit(chunk, durable);
+        batch = batch.slice(chunk.length);
+        this.#ctx.onCommitted(this.#id, inserted);
+      }
       this.#error = undefined;
       this.#retryMs = this.#ctx.intervalMs;
-      this.#ctx.onCommitted(this.#id, inserted);
     } catch (err) {
       // Not committed (or not known to be): back in front; a retry inserts each entry once.
       this.#pending = batch.concat(this.#pending);
-      this.#bytes += bytes;
+      this.#bytes = this.#pending.reduce((sum, record) => sum + record.line.length, 0);
       this.#error = err instanceof SessionStoreError ? err : this.#ctx.toError(err, `append to session ${this.#id}`);
       throw this.#error;
     }
+  }
+
+  /**
+   * Resolves when the buffer is back under `maxBufferedBytes` (backpressure for a producer faster
+   * than the server); undefined when it is under already. Never rejects: a failed flush stays
+   * sticky for the next append / flush to report.
+   */
+  waitForRoom(): Promise<void> | undefined {
+    if (this.#bytes <= this.#ctx.maxBufferedBytes) return undefined;
+    return this.flush(this.#ctx.durable).catch(() => undefined);
   }
 
   /** One transaction: lock the row, insert the batch, fold it in. Returns the records inserted. */
@@ -172,11 +201,14 @@ export class PgWriter {
       const base = Number(row.last_seq);
       const result = await client.query<{ entry_id: string; seq: string }>(
         `INSERT INTO sessionlog_entries (session_id, seq, entry_id, is_update, line, search_text)
-         SELECT $1, $2::bigint + e.ord, e.id, e.u, e.line, e.txt
-         FROM unnest($3::text[], $4::boolean[], $5::text[], $6::text[]) WITH ORDINALITY AS e(id, u, line, txt, ord)
+         SELECT $1, $2::bigint + e.ord, e.r->>0, (e.r->>1)::boolean, e.r->>2, e.r->>3
+         FROM json_array_elements($3::json) WITH ORDINALITY AS e(r, ord)
          ON CONFLICT (session_id, entry_id) DO NOTHING
          RETURNING entry_id, seq`,
-        [this.#id, base, batch.map((r) => r.id), batch.map((r) => r.isUpdate), batch.map((r) => r.line), batch.map((r) => textOf(r))],
+        // One JSON parameter, not four arrays: JSON.stringify is native, while the driver escapes
+        // array literals in JavaScript, which cost more than the server's whole insert (measured:
+        // docs/backends.md). A line's text survives the JSON string round trip exactly.
+        [this.#id, base, JSON.stringify(batch.map((r) => [r.id, r.isUpdate, r.line, textOf(r)]))],
       );
       const seqOf = new Map(result.rows.map((r) => [r.entry_id, Number(r.seq)]));
       const inserted: InsertedRecord[] = [];
@@ -216,6 +248,18 @@ export class PgWriter {
       throw this.#ctx.toError(err, 'sync');
     }
   }
+}
+
+/** Entries per transaction at most, and bytes. */
+const CHUNK_ENTRIES = 1000;
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** The first records of `batch` that make one transaction. */
+function takeChunk(batch: readonly PendingRecord[]): PendingRecord[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < batch.length && n < CHUNK_ENTRIES && (n === 0 || bytes < CHUNK_BYTES)) bytes += (batch[n++] as PendingRecord).line.length;
+  return batch.slice(0, n);
 }
 
 /** The text search looks in: the same strings the file backend searches (content, tool calls and results, summaries). */
