@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { openStore, type FileSessionStore, type WarningEvent } from '../index.js';
+import { foreignFolder } from './foreign.js';
 import { type DirSource, resolveStoreDir } from './store-dir.js';
 
 /** The documented exit codes. */
@@ -90,6 +91,14 @@ export class Context {
     if (options.create !== true && !fs.existsSync(this.dir)) {
       const hint = this.dirSource === 'default' ? 'pass --dir or set SESSIONLOG_DIR' : `check ${this.dirSource}`;
       throw new CliError('ERR_NO_STORE', `No store folder at ${this.dir}: ${hint}, or create a session there with \`sessionlog new\`.`);
+    }
+    const foreign = options.create === true ? undefined : foreignFolder(this.dir);
+    if (foreign !== undefined) {
+      const name = foreign === 'claude' ? 'Claude Code' : 'Codex';
+      throw new CliError(
+        'ERR_FOREIGN_FOLDER',
+        `${this.dir} holds ${name} transcripts, not sessionlog sessions; nothing was read or written there. Bring them into a store with \`sessionlog import ${foreign} ${this.dir}\` (add --dir <store> to choose the store).`,
+      );
     }
     const store = await openStore({ dir: this.dir, watch: options.watch === true });
     // Warnings go to stderr as one line each; a first listing that builds the index is not one.
