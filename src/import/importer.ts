@@ -1,7 +1,8 @@
 /**
  * Importing other agents' transcripts into a store: one sessionlog session per source session,
- * keeping the source's session id. Incremental and idempotent: each session remembers, in its own
- * metadata (`metadata.source`), how many bytes of its source file were imported; a run maps the
+ * keeping the source's session id. Incremental and idempotent: how many bytes of each source file
+ * were imported is remembered in the store's folder (`.sessionlog-import.json`; for a store
+ * without a folder, in the session's metadata), never beside the source; a run maps the
  * file from its start again (the mappers need earlier lines: which API responses were counted,
  * the previous cumulative usage) and appends only the entries of lines past that point, each id
  * once. A line still being written (no newline yet) waits for the next run. Sources are only
@@ -28,6 +29,37 @@ export interface ImportOptions {
   /** Called after each file, for a progress bar. */
   readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly file: string }) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Where the imported positions are remembered; default `<store folder>/.sessionlog-import.json`
+   * for a folder store, else the sessions' metadata (which adds an update record per run).
+   */
+  readonly statePath?: string;
+}
+
+/** The remembered positions: bytes of each source file imported, by file path. */
+interface ImportState {
+  version: 1;
+  files: Record<string, { id: string; bytes: number }>;
+}
+
+/** The file name of the remembered positions in a store folder. */
+export const IMPORT_STATE_FILE = '.sessionlog-import.json';
+
+function loadState(file: string | undefined): ImportState {
+  if (file === undefined) return { version: 1, files: {} };
+  try {
+    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as ImportState;
+    if (value.version === 1 && typeof value.files === 'object' && value.files !== null) return value;
+  } catch {
+    // Missing or damaged: every session is checked against the store by entry id instead.
+  }
+  return { version: 1, files: {} };
+}
+
+function saveState(file: string, state: ImportState): void {
+  const temp = `${path.dirname(file)}/.${path.basename(file)}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(state), { mode: 0o600 });
+  fs.renameSync(temp, file);
 }
 
 /** What one run imported. */
@@ -78,6 +110,9 @@ export function findTranscripts(paths: readonly string[]): string[] {
 /** Imports the transcripts of `tool` found under `options.paths` into `store`. */
 export async function importTranscripts(store: SessionStore, tool: SourceTool, options: ImportOptions = {}): Promise<ImportReport> {
   const files = findTranscripts(options.paths ?? defaultSourceDirs(tool, options.env));
+  const dir = (store as { dir?: unknown }).dir;
+  const statePath = options.statePath ?? (typeof dir === 'string' ? path.join(dir, IMPORT_STATE_FILE) : undefined);
+  const state = loadState(statePath);
   const skipped: { file: string; reason: string }[] = [];
   let sessions = 0;
   let created = 0;
@@ -87,7 +122,8 @@ export async function importTranscripts(store: SessionStore, tool: SourceTool, o
   for (let i = 0; i < ordered.length; i++) {
     const file = ordered[i] as string;
     try {
-      const result = await importFile(store, tool, file, options.dryRun === true);
+      const result = await importFile(store, tool, file, options.dryRun === true, statePath === undefined ? undefined : state);
+      if (statePath !== undefined && options.dryRun !== true && result.session) saveState(statePath, state);
       if (result.session) sessions++;
       if (result.created) created++;
       entries += result.entries;
@@ -119,10 +155,16 @@ function readLines(file: string): { lines: { text: string; end: number }[]; size
   return { lines, size: start };
 }
 
-async function importFile(store: SessionStore, tool: SourceTool, file: string, dryRun: boolean): Promise<{ session: boolean; created: boolean; entries: number }> {
+async function importFile(
+  store: SessionStore,
+  tool: SourceTool,
+  file: string,
+  dryRun: boolean,
+  state: ImportState | undefined,
+): Promise<{ session: boolean; created: boolean; entries: number }> {
   const { lines, size } = readLines(file);
   const mapper: LineMapper = tool === 'claude' ? new ClaudeMapper() : new CodexMapper();
-  const mapped: { entry: MappedEntry; end: number }[] = [];
+  const mapped: { entry: MappedEntry; readonly end: number }[] = [];
   lines.forEach((line, n) => {
     if (line.text.trim() === '') return;
     let value: unknown;
@@ -136,11 +178,20 @@ async function importFile(store: SessionStore, tool: SourceTool, file: string, d
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
     for (const entry of mapper.map(value as Record<string, unknown>, n + 1)) mapped.push({ entry, end: line.end });
   });
+  // Lines without a time of their own (titles, snapshots) take the time of the line before them:
+  // stamped with the import's time instead, they would make the session look active today.
+  let lastTs = mapper.meta.createdAt;
+  for (const item of mapped) {
+    const ts = item.entry['ts'];
+    if (typeof ts === 'string') lastTs = ts;
+    else if (lastTs !== undefined) item.entry = { ...item.entry, ts: lastTs };
+  }
   const id = sessionIdOf(mapper.meta, file);
   if (id === undefined) throw Object.assign(new Error('no session id in it'), { code: 'not a transcript' });
   const existing = await store.get(id);
   const source = existing?.metadata['source'] as { bytes?: unknown } | undefined;
-  const done = typeof source?.bytes === 'number' ? source.bytes : 0;
+  const remembered = state === undefined ? source?.bytes : state.files[file]?.id === id ? state.files[file]?.bytes : undefined;
+  const done = existing !== undefined && typeof remembered === 'number' ? remembered : 0;
   if (existing !== undefined && done === size) return { session: true, created: false, entries: 0 };
   // Entries of lines already imported are skipped by position; a resumed transcript's repeated
   // uuids, and anything the store holds although the remembered position says otherwise, by id.
@@ -160,7 +211,7 @@ async function importFile(store: SessionStore, tool: SourceTool, file: string, d
   }
   if (dryRun) return { session: true, created: existing === undefined, entries: wanted.length };
   const meta = mapper.meta;
-  const sourceInfo = { tool: meta.tool, ...(meta.version === undefined ? {} : { version: meta.version }), file, bytes: size };
+  const sourceInfo = { tool: meta.tool, ...(meta.version === undefined ? {} : { version: meta.version }), file };
   if (existing === undefined) {
     const parent = parentOf(meta, file);
     await store.create({
@@ -169,17 +220,22 @@ async function importFile(store: SessionStore, tool: SourceTool, file: string, d
       ...(meta.title === undefined ? {} : { title: meta.title }),
       ...(meta.model === undefined ? {} : { model: meta.model }),
       ...(meta.cwd === undefined ? {} : { cwd: meta.cwd }),
-      metadata: { source: { ...sourceInfo, bytes: 0 }, ...(meta.gitBranch === undefined ? {} : { gitBranch: meta.gitBranch }) },
+      metadata: { source: sourceInfo, ...(meta.gitBranch === undefined ? {} : { gitBranch: meta.gitBranch }) },
       ...(parent === undefined ? {} : { parent: { id: parent } }),
     });
   }
   for (let i = 0; i < wanted.length; i += 500) await store.append(id, wanted.slice(i, i + 500).map(({ entry }) => entry) as never);
   await store.flush(id);
   // The position last, once the entries are written: an interrupted run re-reads, never skips.
-  await store.update(id, {
-    metadata: { source: sourceInfo },
-    ...(meta.title !== undefined && existing !== undefined && existing.title !== meta.title ? { title: meta.title } : {}),
-  });
+  // In the state file it costs the session nothing; as metadata it is an update record, whose
+  // time would become the session's last activity, so it is only the fallback.
+  const retitle = meta.title !== undefined && existing !== undefined && existing.title !== meta.title;
+  if (state !== undefined) {
+    state.files[file] = { id, bytes: size };
+    if (retitle) await store.update(id, { title: meta.title ?? null });
+  } else {
+    await store.update(id, { metadata: { source: { ...sourceInfo, bytes: size } }, ...(retitle ? { title: meta.title ?? null } : {}) });
+  }
   return { session: true, created: existing === undefined, entries: wanted.length };
 }
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importTranscripts } from '../../src/import/importer.js';
 import { openStore } from '../../src/index.js';
-import { runCli } from '../cli/run.js';
+import { runCli, startCli } from '../cli/run.js';
+import { waitFor } from '../helpers/wait.js';
 import { tempDir } from '../helpers/tmp.js';
 import { CLAUDE_SESSION, CLAUDE_USAGE, claudeLines, CODEX_SESSION, CODEX_USAGE, SIGNATURE, writeClaude, writeCodex } from './fixtures.js';
 
@@ -143,5 +144,24 @@ describe('the CLI', () => {
     }
     expect(snapshot(src)).toEqual(before);
     expect(fs.existsSync(path.join(projectDir, '.sessionlog-index.json'))).toBe(false);
+  });
+});
+
+describe('import --watch', () => {
+  it('brings a line the tool appends into the store within a second, and stops on SIGINT', async () => {
+    const src = tempDir();
+    const { projects, file } = writeClaude(src);
+    const dir = tempDir();
+    const watcher = startCli(['import', 'claude', projects, '--watch', '--json'], { dir });
+    await waitFor('the first import', () => watcher.stdout().includes('"created":2'), { timeoutMs: 20_000 });
+    const store = await openStore({ dir });
+    const appendedAt = Date.now();
+    fs.appendFileSync(file, `${JSON.stringify({ type: 'user', uuid: 'w1', timestamp: '2026-11-02T11:00:00.000Z', sessionId: CLAUDE_SESSION, message: { role: 'user', content: 'watched line' } })}\n`);
+    await waitFor('the appended line in the store', async () => (await store.read(CLAUDE_SESSION, { tail: 1 })).entries[0]?.id === 'w1', { timeoutMs: 10_000, intervalMs: 20 });
+    const latency = Date.now() - appendedAt;
+    console.log(`import --watch: a source append reached the store in ${latency} ms`);
+    watcher.child.kill('SIGINT');
+    expect((await watcher.done).code).toBe(0);
+    await store.close();
   });
 });

@@ -1,7 +1,11 @@
 /** `import claude|codex [path…]`: other agents' transcripts into the store, once or following them. */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
+import type { FileSessionStore } from '../../file/store.js';
 import { defaultSourceDirs, importTranscripts, type ImportReport } from '../../import/importer.js';
+import { openStore } from '../../open.js';
 import { action, type Context, EXIT, usage } from '../context.js';
 import { Progress } from '../progress.js';
 import { examples } from './shared.js';
@@ -21,7 +25,20 @@ async function runImport(ctx: Context, tool: string, paths: string[], flags: Imp
   const sources = paths.length > 0 ? paths : defaultSourceDirs(tool);
   const existing = sources.filter((p) => fs.existsSync(p));
   if (existing.length === 0) throw usage(`nothing to import: ${sources.join(', ')} ${sources.length === 1 ? 'does' : 'do'} not exist; name the folder or file.`);
-  const store = await ctx.open({ create: flags.dryRun !== true });
+  // A dry run into a store that does not exist yet counts against an empty one, made and removed here.
+  const scratch = flags.dryRun === true && !fs.existsSync(ctx.dir) ? fs.mkdtempSync(path.join(os.tmpdir(), 'sessionlog-dry-run-')) : undefined;
+  const store = scratch === undefined ? await ctx.open({ create: flags.dryRun !== true }) : await openStore({ dir: scratch });
+  try {
+    return await importInto(ctx, store, tool, existing, flags);
+  } finally {
+    if (scratch !== undefined) {
+      await store.close();
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+}
+
+async function importInto(ctx: Context, store: FileSessionStore, tool: 'claude' | 'codex', existing: string[], flags: ImportFlags): Promise<number> {
   const once = async (): Promise<ImportReport> => {
     const progress = new Progress(`importing ${tool}`, { json: ctx.json });
     try {
