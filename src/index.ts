@@ -47,3 +47,5 @@ export type { CompactionEntry, Entry, EntryInput, Header, MessageEntry, Usage } 
 export { MAX_ID_LENGTH, idProblem, uuidv7 } from './core/ids.js';
 export { copySessions, syncSessions } from './transfer/transfer.js';
 export type { CopyOptions, CopyReport, SessionCopy } from './transfer/transfer.js';
+export { defaultSourceDirs, importTranscripts, IMPORT_STATE_FILE } from './import/importer.js';
+export type { ImportOptions, ImportReport, SourceTool } from './import/importer.js';
