@@ -101,3 +101,13 @@ export function ioError(action: string, path: string, cause: unknown): SessionSt
     path,
   });
 }
+
+/** `promise`'s value, or undefined when it rejects with ERR_SESSION_NOT_FOUND (`get` of an unknown id). */
+export async function unlessNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (err) {
+    if (err instanceof SessionStoreError && err.code === 'ERR_SESSION_NOT_FOUND') return undefined;
+    throw err;
+  }
+}

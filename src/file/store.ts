@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import type { SessionStore, StoreEventMap } from '../core/contract.js';
 import { emitWarning, emitWriteError, onSessionChange } from '../core/emit.js';
-import { SessionStoreError } from '../core/errors.js';
+import { SessionStoreError, unlessNotFound } from '../core/errors.js';
 import { assertValidId, uuidv7 } from '../core/ids.js';
 import type { SessionInfo } from '../core/info.js';
 import type { ListFilter, ListOptions, ListPage } from '../core/list-options.js';
@@ -147,12 +147,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     this.#assertOpen();
     assertValidId(id);
     await this.#writers.settle(id);
-    try {
-      return await this.#summarize(id);
-    } catch (err) {
-      if (err instanceof SessionStoreError && err.code === 'ERR_SESSION_NOT_FOUND') return undefined;
-      throw err;
-    }
+    return unlessNotFound(this.#summarize(id));
   }
 
   /** {@inheritDoc SessionStore.update} */

@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { z } from 'zod';
 import type { SessionStore, StoreEventMap } from '../core/contract.js';
 import { emitWarning, emitWriteError, onSessionChange } from '../core/emit.js';
-import { SessionStoreError } from '../core/errors.js';
+import { SessionStoreError, unlessNotFound } from '../core/errors.js';
 import { assertValidId, uuidv7 } from '../core/ids.js';
 import type { SessionInfo } from '../core/info.js';
 import type { ListFilter, ListOptions, ListPage } from '../core/list-options.js';
@@ -107,12 +107,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.#assertOpen();
     assertValidId(id);
     await this.#settle(id);
-    try {
-      return infoOf(await this.#call('read a session', () => sessionRow(this.#pool, id, this.location)));
-    } catch (err) {
-      if (err instanceof SessionStoreError && err.code === 'ERR_SESSION_NOT_FOUND') return undefined;
-      throw err;
-    }
+    const row = await unlessNotFound(this.#call('read a session', () => sessionRow(this.#pool, id, this.location)));
+    return row === undefined ? undefined : infoOf(row);
   }
 
   /** {@inheritDoc SessionStore.update} */

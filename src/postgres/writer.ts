@@ -9,6 +9,7 @@
  * inserts nothing the second time.
  */
 import type pg from 'pg';
+import { FlushTimer } from '../core/flush-timer.js';
 import { SessionStoreError } from '../core/errors.js';
 import { msOf } from '../core/list-query.js';
 import { searchableText } from '../search/text.js';
@@ -43,8 +44,6 @@ export interface PgWriterContext {
   readonly onError: (error: SessionStoreError, id: string) => void;
 }
 
-/** Retry a failing background flush no more often than this, doubling from `intervalMs`. */
-const MAX_RETRY_MS = 30_000;
 
 /** The buffer and flushes of one session. */
 export class PgWriter {
@@ -55,15 +54,14 @@ export class PgWriter {
   #chain: Promise<void> = Promise.resolve();
   /** The flush queued behind the one in flight, not started yet. */
   #waiting: { durable: boolean; run: Promise<void> } | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #retryMs: number;
+  readonly #timer: FlushTimer;
   #error: SessionStoreError | undefined;
   #closed = false;
 
   constructor(id: string, ctx: PgWriterContext) {
     this.#id = id;
     this.#ctx = ctx;
-    this.#retryMs = ctx.intervalMs;
+    this.#timer = new FlushTimer(ctx.intervalMs, () => this.flush(this.#ctx.durable), (error) => this.#ctx.onError(error, this.#id));
   }
 
   /** The sticky error of a failed flush, until a flush succeeds. */
@@ -83,8 +81,8 @@ export class PgWriter {
       this.#pending.push(record);
       this.#bytes += record.line.length;
     }
-    if (this.#pending.length >= this.#ctx.maxEntries || this.#bytes >= this.#ctx.maxBytes) this.#background();
-    else this.#arm(this.#ctx.intervalMs);
+    if (this.#pending.length >= this.#ctx.maxEntries || this.#bytes >= this.#ctx.maxBytes) this.#timer.now();
+    else this.#timer.arm();
   }
 
   /**
@@ -108,43 +106,22 @@ export class PgWriter {
 
   /** Flushes, then refuses further records. */
   async close(): Promise<void> {
-    this.#disarm();
+    this.#timer.disarm();
     try {
       await this.flush(this.#ctx.durable);
     } finally {
       this.#closed = true;
+      this.#timer.stop();
     }
   }
 
   /** Drops the buffer (the session was deleted). */
   discard(): void {
-    this.#disarm();
+    this.#timer.disarm();
     this.#pending = [];
     this.#bytes = 0;
     this.#closed = true;
-  }
-
-  #background(): void {
-    this.#disarm();
-    this.flush(this.#ctx.durable).catch((err: unknown) => {
-      this.#ctx.onError(err as SessionStoreError, this.#id);
-      this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
-      if (!this.#closed) this.#arm(this.#retryMs);
-    });
-  }
-
-  #arm(ms: number): void {
-    if (this.#timer !== undefined || this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#background();
-    }, ms);
-    this.#timer.unref();
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
   }
 
   async #flushNow(durable: boolean): Promise<void> {
@@ -165,7 +142,7 @@ export class PgWriter {
         this.#ctx.onCommitted(this.#id, inserted);
       }
       this.#error = undefined;
-      this.#retryMs = this.#ctx.intervalMs;
+      this.#timer.succeeded();
     } catch (err) {
       // Not committed (or not known to be): back in front; a retry inserts each entry once.
       this.#pending = batch.concat(this.#pending);

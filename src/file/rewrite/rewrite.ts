@@ -132,7 +132,8 @@ export function readUntilStill(fd: number, file: string, stat: fs.Stats, positio
       // still for a moment; cut short, the line would be moved aside and its entry put back by
       // its writer (reliability.md, "another process runs repair").
       if (endsAtLineBoundary(fd, file, position) || Date.now() >= waitUntil) return position;
-      sleepSync(IN_PROGRESS_POLL_MS);
+      // Wait for the size to change (fstat only: no read until there is something to read).
+      while (Date.now() < waitUntil && fs.fstatSync(fd).size === position) sleepSync(IN_PROGRESS_POLL_MS);
       continue;
     }
     if (round >= MAX_ROUNDS) {

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { FlushTimer } from '../../core/flush-timer.js';
 import { ioError, SessionStoreError } from '../../core/errors.js';
 import { isRewriteLocked, waitForRewrite } from '../fs/lock.js';
 import { closeQuietly, closeSyncQuietly, fdatasync, openForAppendSync, writeAllSync } from '../fs/files.js';
@@ -40,8 +41,6 @@ export interface WriterEvents {
 }
 
 const NEWLINE = Buffer.from('\n');
-/** Retry a failing background flush no more often than this, doubling from `intervalMs`. */
-const MAX_RETRY_MS = 30_000;
 /** How far back a writer can restore entries an external rewrite dropped. */
 const RECENT_ENTRIES = 1000;
 const RECENT_BYTES = 8 * 1024 * 1024;
@@ -63,8 +62,7 @@ export class SessionWriter {
    */
   #storeRewrite = false;
   #chain: Promise<void> = Promise.resolve();
-  #timer: NodeJS.Timeout | undefined;
-  #retryMs: number;
+  readonly #timer: FlushTimer;
   #error: SessionStoreError | undefined;
   /** Written but not yet fsynced. */
   #unsynced = false;
@@ -77,7 +75,7 @@ export class SessionWriter {
     this.#headerLine = headerLine;
     this.#options = options;
     this.#events = events;
-    this.#retryMs = options.intervalMs;
+    this.#timer = new FlushTimer(options.intervalMs, () => this.flush(this.#options.durable), (error) => this.#events.onError(error));
   }
 
   /** The sticky error of a failed write, until a flush succeeds. */
@@ -102,8 +100,8 @@ export class SessionWriter {
       this.#pending.push(lines[i] as string, ids[i]);
     }
     const { maxEntries, maxBytes } = this.#options;
-    if (this.#pending.count >= maxEntries || this.#pending.bytes >= maxBytes) this.#background();
-    else this.#arm(this.#options.intervalMs);
+    if (this.#pending.count >= maxEntries || this.#pending.bytes >= maxBytes) this.#timer.now();
+    else this.#timer.arm();
   }
 
   /**
@@ -138,7 +136,7 @@ export class SessionWriter {
    * written (taking and writing happen in one synchronous step), so the buffer is all there is.
    */
   flushSync(): void {
-    this.#disarm();
+    this.#timer.disarm();
     if (this.#pending.count === 0) return;
     const batch = this.#pending.take();
     let fd: number;
@@ -158,11 +156,12 @@ export class SessionWriter {
 
   /** Flushes, then refuses further entries. */
   async close(): Promise<void> {
-    this.#disarm();
+    this.#timer.disarm();
     try {
       await this.flush(this.#options.durable);
     } finally {
       this.#closed = true;
+      this.#timer.stop();
     }
   }
 
@@ -178,34 +177,10 @@ export class SessionWriter {
 
   /** Drops the buffer without writing (the session was deleted). */
   discard(): void {
-    this.#disarm();
+    this.#timer.disarm();
     this.#pending.clear();
     this.#closed = true;
-  }
-
-  #background(): void {
-    this.#disarm();
-    this.flush(this.#options.durable).catch((err: unknown) => {
-      // No caller is waiting on a background flush: report it, keep it sticky, retry backed off.
-      this.#events.onError(err as SessionStoreError);
-      this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
-      if (!this.#closed) this.#arm(this.#retryMs);
-    });
-  }
-
-  #arm(ms: number): void {
-    if (this.#timer !== undefined || this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#background();
-    }, ms);
-    // A pending flush must not keep the process alive; the exit handler writes what is left.
-    this.#timer.unref();
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
   }
 
   async #flushNow(durable: boolean): Promise<void> {
@@ -231,7 +206,7 @@ export class SessionWriter {
         this.#unsynced = false;
       }
       this.#error = undefined;
-      this.#retryMs = this.#options.intervalMs;
+      this.#timer.succeeded();
     } catch (err) {
       // Entries not written go back in front; written ones (only the fsync failed) are not written twice.
       if (fd === undefined) this.#pending.putBack(batch);
