@@ -52,6 +52,7 @@ export class FlushTimer {
     this.#retryMs = this.#intervalMs;
   }
 
+  /** Cancels the flush due, if any. */
   disarm(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;

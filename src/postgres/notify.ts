@@ -76,6 +76,7 @@ export class ChangeListener {
     this.#timer.unref();
   }
 
+  /** Stops listening and closes the connection. */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);

@@ -58,6 +58,7 @@ export class FolderWatch {
     return this.#watcher.active;
   }
 
+  /** Stops the watch and the periodic pass. */
   close(): void {
     this.#watcher.close();
     clearInterval(this.#interval);

@@ -17,22 +17,27 @@ export class CatalogTable {
   /** Conflict copies by the id they belong to, each list sorted. */
   #conflicts = new Map<string, string[]>();
 
+  /** Sessions held. */
   get size(): number {
     return this.#records.size;
   }
 
+  /** Whether the session has a record. */
   has(id: string): boolean {
     return this.#records.has(id);
   }
 
+  /** The session's record (fingerprint, fold state). */
   record(id: string): IndexRecord | undefined {
     return this.#records.get(id);
   }
 
+  /** Every record, for the catalog file. */
   records(): IterableIterator<IndexRecord> {
     return this.#records.values();
   }
 
+  /** Every session id held. */
   ids(): IterableIterator<string> {
     return this.#records.keys();
   }
@@ -57,6 +62,7 @@ export class CatalogTable {
     for (const order of this.#orders.values()) order.replace(previous, row);
   }
 
+  /** Drops a session's record and row from every sort order. */
   remove(id: string): void {
     this.#records.delete(id);
     const previous = this.#rows.get(id);
@@ -64,6 +70,7 @@ export class CatalogTable {
     for (const order of this.#orders.values()) order.replace(previous, undefined);
   }
 
+  /** Drops everything (a reindex). */
   clear(): void {
     this.#records.clear();
     this.#rows.clear();
@@ -80,11 +87,13 @@ export class CatalogTable {
     return order;
   }
 
+  /** The session's info as `get()` returns it. */
   info(id: string): SessionInfo | undefined {
     const record = this.#records.get(id);
     return record === undefined ? undefined : infoOf(record, this.#conflicts.get(id) ?? []);
   }
 
+  /** The session's conflict copies, sorted. */
   conflictsOf(id: string): readonly string[] {
     return this.#conflicts.get(id) ?? [];
   }
