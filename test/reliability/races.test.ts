@@ -1,6 +1,5 @@
 // The two write races of issue 10, each reproduced with real processes: an acknowledged entry
 // glued onto another writer's torn fragment, and repairs racing appenders.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,16 +7,7 @@ import { openStore } from '../../src/index.js';
 import { startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { figure, scale } from './matrix.js';
-
-function hasStrace(): boolean {
-  try {
-    execFileSync('strace', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { figure, scale, straceWorks } from './matrix.js';
 
 /** Whether a thread of `pid` is inside a write(2) on an fd open on `file` (x86-64: syscall 1). */
 function inWriteTo(pid: number, file: string): boolean {
@@ -30,7 +20,7 @@ function inWriteTo(pid: number, file: string): boolean {
   return false;
 }
 
-describe.skipIf(!hasStrace() || process.arch !== 'x64')('race 1: a torn fragment between the tail check and the write', () => {
+describe.skipIf(!straceWorks() || process.arch !== 'x64')('race 1: a torn fragment between the tail check and the write', () => {
   it('keeps the acknowledged entry readable whatever lands before it', async () => {
     const dir = tempDir();
     const store = await openStore({ dir });
