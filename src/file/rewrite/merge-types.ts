@@ -1,7 +1,6 @@
 /** What a merge of sync-conflict copies is given and what it reports (src/file/rewrite/merge.ts). */
 import type { ProblemKind } from '../../format/codec.js';
-import type { Header } from '../../format/schema.js';
-import type { ReaderContext } from '../session/reader.js';
+import type { RewriteBase } from './rewrite.js';
 
 /** Why a line was kept in the recovery file instead of the merged session. */
 export type MergeProblemKind = ProblemKind | 'header-id-mismatch' | 'diverged' | 'other-header';
@@ -69,16 +68,9 @@ export interface MergeReport {
 }
 
 /** What a merge needs besides the files. */
-export interface MergePlan {
-  readonly id: string;
+export interface MergePlan extends RewriteBase {
+  /** The store folder (the copies are moved to its trash). */
   readonly dir: string;
-  readonly file: string;
   /** The conflict copies, absolute paths in the store folder (see `conflictCopies`). */
   readonly copies: readonly string[];
-  readonly reader: ReaderContext<unknown>;
-  /** A fresh header for the session, used when no file has a usable one; gets the first record's `ts` when known. */
-  readonly header: (createdAt: string | undefined) => Header;
-  readonly now: number;
-  /** Called right before the rename that replaces the file; throws if the rewrite lock was lost. */
-  readonly assertHeld?: () => void;
 }

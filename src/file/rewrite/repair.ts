@@ -15,11 +15,10 @@ import path from 'node:path';
 import { decodeLine, encodeLine, type ProblemKind } from '../../format/codec.js';
 import { LineSplitter, type RawLine } from '../../format/lines.js';
 import { readHeader } from '../../format/migrate.js';
-import type { Header } from '../../format/schema.js';
 import { SessionStoreError } from '../../core/errors.js';
 import { closeQuietly, openForRead } from '../fs/files.js';
-import { headerProblem, interpret, type ReaderContext } from '../session/reader.js';
-import { CHUNK, readUntilStill, readUpTo, type RewriteJob, SessionRewrite } from './rewrite.js';
+import { headerProblem, interpret } from '../session/reader.js';
+import { CHUNK, readUntilStill, readUpTo, type RewriteBase, type RewriteJob, SessionRewrite } from './rewrite.js';
 
 /** A line that repair removed: where it was and why, never its content. */
 export interface RemovedLine {
@@ -52,17 +51,8 @@ export interface RepairReport {
   readonly entries: number;
 }
 
-/** What repair needs besides the file. */
-export interface RepairPlan {
-  readonly id: string;
-  readonly file: string;
-  readonly reader: ReaderContext<unknown>;
-  /** A fresh header for the session, used when line 1 is unusable; gets the first entry's `ts` when known. */
-  readonly header: (createdAt: string | undefined) => Header;
-  readonly now: number;
-  /** Called right before the rename that replaces the file; throws if the rewrite lock was lost. */
-  readonly assertHeld?: () => void;
-}
+/** What repair needs: what every rewrite is given. */
+export type RepairPlan = RewriteBase;
 
 const NEWLINE = Buffer.from('\n');
 /** For the messages of the shared rewrite steps. */

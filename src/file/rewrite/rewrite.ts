@@ -261,7 +261,9 @@ export interface RewriteBase {
   readonly id: string;
   readonly file: string;
   readonly reader: ReaderContext<unknown>;
+  /** A fresh header for the session, used when no usable one is found; gets the first record's `ts` when known. */
   readonly header: (createdAt: string | undefined) => Header;
   readonly now: number;
-  readonly assertHeld: () => void;
+  /** Called right before the rename that replaces the file; throws if the rewrite lock was lost. */
+  readonly assertHeld?: () => void;
 }
