@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decompress } from 'fzstd';
 import type { SessionStore } from '../core/contract.js';
+import { replaceAtomically } from '../file/fs/atomic.js';
 import { idProblem } from '../core/ids.js';
 import { ClaudeMapper } from './claude.js';
 import { CodexMapper } from './codex.js';
@@ -57,9 +58,8 @@ function loadState(file: string | undefined): ImportState {
 }
 
 function saveState(file: string, state: ImportState): void {
-  const temp = `${path.dirname(file)}/.${path.basename(file)}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, JSON.stringify(state), { mode: 0o600 });
-  fs.renameSync(temp, file);
+  // The store's one atomic replace: an exclusive 0600 temp named by temps.ts (swept if we die), then rename.
+  replaceAtomically(file, Buffer.from(JSON.stringify(state)));
 }
 
 /** What one run imported. */
