@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
 import type { SessionStore, StoreEventMap } from '../core/contract.js';
-import { emitWarning, emitWriteError, onSessionChange } from '../core/emit.js';
+import { emitWriteError, onSessionChange } from '../core/emit.js';
 import { SessionStoreError, unlessNotFound } from '../core/errors.js';
 import { assertValidId, uuidv7 } from '../core/ids.js';
 import type { SessionInfo } from '../core/info.js';
@@ -378,10 +378,5 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   #external(event: { id: string; kind: ChangeEvent['kind']; origin: string }): void {
     if (event.origin === this.#origin) return;
     this.emit(StoreEvents.CHANGE, { id: event.id, kind: event.kind, source: 'external' });
-  }
-
-  /** Reports something handled (kept for parity with the file backend's warnings). */
-  warn(code: string, message: string, id?: string): void {
-    emitWarning(this, id === undefined ? { code, message } : { code, message, id });
   }
 }
