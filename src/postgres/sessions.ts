@@ -3,6 +3,8 @@ import type pg from 'pg';
 import { SessionStoreError } from '../core/errors.js';
 import { assertValidId } from '../core/ids.js';
 import { msOf } from '../core/list-query.js';
+import { encodeLine } from '../format/codec.js';
+import { buildHeader } from '../format/header.js';
 import type { Header } from '../format/schema.js';
 import { foldRecords, type InsertedRecord, ROW_COLUMNS, type SessionRow } from './rows.js';
 
@@ -61,18 +63,20 @@ export async function copySession(db: pg.Pool, plan: CopyPlan): Promise<SessionR
       const last = await client.query<{ entry_id: string }>('SELECT entry_id FROM sessionlog_entries WHERE session_id = $1 AND NOT is_update ORDER BY seq DESC LIMIT 1', [plan.id]);
       lastId = last.rows[0]?.entry_id;
     }
-    const header: Header = {
-      type: 'session',
-      version: parent.version,
-      id: plan.newId,
-      createdAt: plan.now,
-      ...(plan.title ?? parent.title ? { title: plan.title ?? parent.title ?? undefined } : {}),
-      ...(parent.model === null ? {} : { model: parent.model }),
-      ...(parent.cwd === null ? {} : { cwd: parent.cwd }),
-      metadata: parent.metadata,
-      parent: lastId === undefined ? { id: plan.id } : { id: plan.id, entryId: lastId },
-    };
-    const row = await insertSession(client, header, `${JSON.stringify(header)}\n`, plan.where);
+    // The header the file backend's fork writes: the parent's fields, the title given, and the parent.
+    const title = plan.title ?? parent.title ?? undefined;
+    const header = buildHeader(
+      plan.newId,
+      {
+        ...(title === undefined ? {} : { title }),
+        ...(parent.model === null ? {} : { model: parent.model }),
+        ...(parent.cwd === null ? {} : { cwd: parent.cwd }),
+        metadata: { ...parent.metadata },
+        parent: lastId === undefined ? { id: plan.id } : { id: plan.id, entryId: lastId },
+      },
+      plan.now,
+    );
+    const row = await insertSession(client, header, encodeLine(header), plan.where);
     const copied = await client.query<{ seq: string; line: string }>(
       `INSERT INTO sessionlog_entries (session_id, seq, entry_id, is_update, line, search_text)
        SELECT $1, row_number() OVER (ORDER BY seq), entry_id, false, line, search_text FROM sessionlog_entries
