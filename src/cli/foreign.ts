@@ -17,9 +17,9 @@ export function foreignFolder(dir: string): 'claude' | 'codex' | undefined {
   } catch {
     return undefined;
   }
-  if (names.some((name) => /^\d{4}$/.test(name)) && names.every((name) => !name.endsWith('.jsonl'))) {
-    return names.some((name) => /^\d{4}$/.test(name) && fs.statSync(path.join(dir, name), { throwIfNoEntry: false })?.isDirectory() === true) ? 'codex' : undefined;
-  }
+  // Codex's sessions/ folder: year folders (YYYY/MM/DD), and no session file beside them.
+  const years = names.filter((name) => /^\d{4}$/.test(name) && fs.statSync(path.join(dir, name), { throwIfNoEntry: false })?.isDirectory() === true);
+  if (years.length > 0 && names.every((name) => !name.endsWith('.jsonl'))) return 'codex';
   const files = names.filter((name) => name.endsWith('.jsonl')).slice(0, SAMPLE);
   let verdict: 'claude' | 'codex' | undefined;
   for (const name of files) {
