@@ -205,4 +205,4 @@ export function resolveOptions(options: FileStoreOptions): ResolvedOptions {
 }
 
 /** Exported for the backends' own options. */
-export { count as countOption, invalid as invalidOption };
+export { count as countOption };
