@@ -3,6 +3,7 @@
  * size, long texts folded. Presentation only: entries come from the store as they are.
  */
 import type { Problem, SessionInfo } from '../index.js';
+import { ClaudeMapper } from '../import/claude.js';
 import type { Colors } from './context.js';
 import { clean, firstString, formatBytes, formatCount, formatDateTime, formatDay, formatTime, truncate } from './format.js';
 
@@ -103,8 +104,29 @@ function usageNote(entry: Entry, c: Colors): string {
   return c.dim(` · ${parts.join(' · ')}`);
 }
 
+/**
+ * A Claude Code line kept verbatim (`{ type: 'claude.<type>', line }`, as the Claude Agent SDK
+ * adapter writes every entry) as the messages the importer would make of it; undefined for others.
+ */
+function claudeMessages(entry: Entry): Entry[] | undefined {
+  const line = entry['line'];
+  if (typeof entry['type'] !== 'string' || !entry['type'].startsWith('claude.') || typeof line !== 'object' || line === null) return undefined;
+  const mapped = new ClaudeMapper().map({ ...(line as Record<string, unknown>), type: entry['type'].slice('claude.'.length) }, 0);
+  if (mapped.every((m) => m.type.startsWith('claude.'))) return undefined;
+  return mapped.map((m) => ({ ...m, ts: m['ts'] ?? entry['ts'] }));
+}
+
 /** Renders one entry: a heading line, then its body indented. `previousDay` puts a date line at day changes. */
 export function renderEntry(entry: Entry, options: TranscriptOptions, previousDay?: string): string {
+  const messages = claudeMessages(entry);
+  if (messages !== undefined) {
+    let day = previousDay;
+    return messages.map((m) => {
+      const text = renderEntry(m, options, day);
+      day = formatDay(m['ts']) ?? day;
+      return text;
+    }).join('');
+  }
   const { c } = options;
   const time = formatTime(entry['ts']) ?? '--:--:--';
   const day = formatDay(entry['ts']);
