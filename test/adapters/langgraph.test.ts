@@ -1,0 +1,44 @@
+// SessionlogSaver beyond LangGraph's suite: a thread outlives the saver (a new one on the same
+// folder resumes it), another process's checkpoints are seen, and a thread is a session the CLI reads.
+import { emptyCheckpoint, uuid6 } from '@langchain/langgraph-checkpoint';
+import { describe, expect, it } from 'vitest';
+import { SessionlogSaver, threadSessionId } from '../../src/adapters/langgraph/index.js';
+import { runCli } from '../cli/run.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function checkpoint(values: Record<string, unknown>) {
+  const base = emptyCheckpoint();
+  return { ...base, id: uuid6(-1), channel_values: values, channel_versions: Object.fromEntries(Object.keys(values).map((k) => [k, 1])) };
+}
+
+describe('SessionlogSaver', () => {
+  it('a new saver on the same folder resumes the thread; a second saver sees the first one\'s later checkpoints', async () => {
+    const dir = tempDir();
+    const a = new SessionlogSaver({ dir });
+    const config = { configurable: { thread_id: 'support/42 ü' } };
+    const first = checkpoint({ messages: ['hi'] });
+    const saved = await a.put(config, first, { source: 'input', step: -1, parents: {} }, { messages: 1 });
+    await a.putWrites(saved, [['messages', ['hello back']]], 'task-1');
+    const b = new SessionlogSaver({ dir });
+    const tuple = await b.getTuple(config);
+    expect(tuple?.checkpoint.channel_values).toEqual({ messages: ['hi'] });
+    expect(tuple?.pendingWrites).toEqual([['task-1', 'messages', ['hello back']]]);
+    const second = { ...checkpoint({ messages: ['hi', 'hello back'] }), channel_versions: { messages: 2 } };
+    await a.put(saved, second, { source: 'loop', step: 0, parents: {} }, { messages: 2 });
+    const latest = await b.getTuple(config);
+    expect(latest?.checkpoint.id).toBe(second.id);
+    expect(latest?.parentConfig?.configurable?.['checkpoint_id']).toBe(first.id);
+    const listed = [];
+    for await (const t of b.list(config, { filter: { source: 'loop' } })) listed.push(t.checkpoint.id);
+    expect(listed).toEqual([second.id]);
+    await Promise.all([a.close(), b.close()]);
+
+    const id = threadSessionId('support/42 ü');
+    expect(id).toMatch(/^support_42\.[0-9a-f]{12}$/);
+    const show = await runCli(['show', id, '--full'], { dir });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('langgraph.checkpoint');
+    const search = await runCli(['search', 'hello back', '--json'], { dir });
+    expect(search.stdout).toContain(id);
+  });
+});
