@@ -22,6 +22,7 @@ import type { SessionStore } from '../../core/contract.js';
 import { jsonEqual } from '../../core/list-query.js';
 import type { EntryInput } from '../../format/schema.js';
 import { Backing, eachSession, ensureSession, KeyedQueue, type StoreSource } from '../shared/backing.js';
+import { upToDate } from '../shared/fold.js';
 import { sessionIdFor } from '../shared/key-id.js';
 import { type Checkpoint, type CheckpointEntry, type CheckpointMetadata, type StoredValue, type ThreadEntry, ThreadState, withoutValues, writeIndex } from './thread.js';
 
@@ -164,17 +165,9 @@ export class SessionlogSaver extends BaseCheckpointSaver {
   }
 
   async #refresh(store: SessionStore, id: string): Promise<ThreadState | undefined> {
-    const info = await store.get(id);
-    if (info === undefined) {
-      this.#threads.delete(id);
-      return undefined;
-    }
-    let state = this.#threads.get(id);
-    if (state !== undefined && state.entryCount === info.entryCount) return state;
-    if (state === undefined || state.entryCount > info.entryCount) state = new ThreadState();
-    if (state.lastEntryId === undefined) for await (const entry of store.stream(id)) state.fold(entry);
-    else for (const entry of (await store.read(id, { after: state.lastEntryId })).entries) state.fold(entry);
-    this.#threads.set(id, state);
+    const state = await upToDate(store, id, this.#threads.get(id), () => new ThreadState());
+    if (state === undefined) this.#threads.delete(id);
+    else this.#threads.set(id, state);
     return state;
   }
 

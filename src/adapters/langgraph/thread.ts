@@ -9,6 +9,7 @@
  * as base64.
  */
 import { WRITES_IDX_MAP, type Checkpoint, type CheckpointMetadata } from '@langchain/langgraph-checkpoint';
+import { EntryFold } from '../shared/fold.js';
 
 /** A serialized value: `json` kept as parsed JSON, anything else as base64 bytes. */
 export type StoredValue = { readonly t: 'json'; readonly v: unknown } | { readonly t: string; readonly b64: string };
@@ -62,18 +63,12 @@ interface Namespace {
 }
 
 /** What a thread's entries add up to. Folded in file order; a later checkpoint with the same id replaces the earlier. */
-export class ThreadState {
+export class ThreadState extends EntryFold {
   readonly #namespaces = new Map<string, Namespace>();
   readonly #blobs = new Map<string, StoredValue>();
-  /** Entries folded so far (to tell whether another process appended since). */
-  entryCount = 0;
-  /** Id of the last entry folded, to read only what follows. */
-  lastEntryId: string | undefined;
 
   /** Folds one entry; entries of other types (a hand-added note) are passed over. */
-  fold(entry: { readonly type: string; readonly id: string }): void {
-    this.entryCount += 1;
-    this.lastEntryId = entry.id;
+  protected apply(entry: { readonly type: string; readonly id: string }): void {
     const e = entry as unknown as ThreadEntry;
     if (e.type === 'langgraph.checkpoint') this.#ns(e.ns).checkpoints.set(e.checkpointId, e);
     else if (e.type === 'langgraph.blob') this.#blobs.set(blobKey(e.ns, e.channel, e.version), e.value);
