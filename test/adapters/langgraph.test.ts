@@ -28,6 +28,9 @@ describe('SessionlogSaver', () => {
     const latest = await b.getTuple(config);
     expect(latest?.checkpoint.id).toBe(second.id);
     expect(latest?.parentConfig?.configurable?.['checkpoint_id']).toBe(first.id);
+    // b writes against a's checkpoint; a, whose own writes are folded unverified, sees it in order.
+    await b.putWrites({ configurable: { ...config.configurable, checkpoint_ns: '', checkpoint_id: second.id } }, [['messages', ['from b']]], 'task-b');
+    expect((await a.getTuple(config))?.pendingWrites).toEqual([['task-b', 'messages', ['from b']]]);
     const listed = [];
     for await (const t of b.list(config, { filter: { source: 'loop' } })) listed.push(t.checkpoint.id);
     expect(listed).toEqual([second.id]);

@@ -38,6 +38,21 @@ describe('SessionlogSession', () => {
     await ours.close();
   });
 
+  it('two instances on one session (two processes, say) see each other\'s items in the order written', async () => {
+    const dir = tempDir();
+    const a = new SessionlogSession({ dir, sessionId: 'shared' });
+    const b = new SessionlogSession({ dir, sessionId: 'shared' });
+    await a.addItems([user('a1')]);
+    expect(await b.getItems()).toEqual([user('a1')]);
+    await a.addItems([user('a2')]);
+    await b.addItems([user('b1')]);
+    await a.addItems([user('a3')]);
+    expect(await a.getItems()).toEqual([user('a1'), user('a2'), user('b1'), user('a3')]);
+    expect(await b.popItem()).toEqual(user('a3'));
+    expect(await a.getItems(2)).toEqual([user('a2'), user('b1')]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('a history rewrite gives what MemorySession gives', async () => {
     const memory = new MemorySession();
     const ours = new SessionlogSession({ dir: tempDir() });

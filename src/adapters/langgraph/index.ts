@@ -176,13 +176,19 @@ export class SessionlogSaver extends BaseCheckpointSaver {
     const store = await this.#backing.store();
     const id = threadSessionId(threadId);
     await this.#queue.run(id, async () => {
-      await ensureSession(store, id, { title: `LangGraph thread ${threadId}`.slice(0, 200), metadata: { [THREAD_KEY]: threadId } });
-      const state = (await this.#refresh(store, id)) ?? new ThreadState();
+      // Unchecked state is good enough here: it only spares writing a value or write already
+      // stored, and folding keeps the first of two copies.
+      let state = this.#threads.get(id) ?? (await this.#refresh(store, id));
+      if (state === undefined) {
+        await ensureSession(store, id, { title: `LangGraph thread ${threadId}`.slice(0, 200), metadata: { [THREAD_KEY]: threadId } });
+        state = new ThreadState();
+        this.#threads.set(id, state);
+      }
       const entries = await build(state);
       if (entries.length === 0) return;
       const written = await store.append(id, entries as unknown as EntryInput[]);
       await store.flush(id);
-      for (const entry of written) state.fold(entry);
+      state.foldOwn(written);
     });
   }
 

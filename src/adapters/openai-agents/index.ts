@@ -60,6 +60,8 @@ export class SessionlogSession implements SessionHistoryRewriteAwareSession {
   readonly #id: string;
   readonly #queue = new KeyedQueue();
   #state: Items | undefined;
+  /** Whether the session is known to exist (created by this or another instance). */
+  #exists = false;
 
   constructor(options: SessionlogSessionOptions) {
     const { sessionId, ...source } = options;
@@ -83,7 +85,15 @@ export class SessionlogSession implements SessionHistoryRewriteAwareSession {
   /** Appends items; resolved once they are written (a resolved flush). */
   async addItems(items: AgentInputItem[]): Promise<void> {
     if (items.length === 0) return;
-    await this.#write(items.map((item) => ({ type: 'openai.item', item })));
+    const store = await this.#backing.store();
+    // Appending needs no up-to-date state: no `get` before it.
+    await this.#queue.run(this.#id, async () => {
+      if (!this.#exists) await this.#ensure(store);
+      const written = await store.append(this.#id, items.map((item) => ({ type: 'openai.item', item })) as EntryInput[]);
+      await store.flush(this.#id);
+      // Folded at once (no read back); the next read checks nobody else appended meanwhile.
+      this.#state?.foldOwn(written);
+    });
   }
 
   /** Removes and returns the latest item; undefined when there is none. */
@@ -117,22 +127,30 @@ export class SessionlogSession implements SessionHistoryRewriteAwareSession {
     return this.#backing.close();
   }
 
+  /** Runs `task` on the items brought up to date; `exists` says whether the session does yet. */
   async #run<T>(task: (state: Items, store: SessionStore) => Promise<T>): Promise<T> {
     const store = await this.#backing.store();
     return this.#queue.run(this.#id, async () => {
-      this.#state = (await upToDate(store, this.#id, this.#state, () => new Items())) ?? new Items();
+      const state = await upToDate(store, this.#id, this.#state, () => new Items());
+      this.#exists = state !== undefined;
+      this.#state = state ?? new Items();
       return task(this.#state, store);
     });
   }
 
-  async #write(make: Record<string, unknown>[] | ((state: Items) => Record<string, unknown>[])): Promise<void> {
+  async #ensure(store: SessionStore): Promise<void> {
+    await ensureSession(store, this.#id, { title: `OpenAI Agents session ${this.#sessionId}`.slice(0, 200), metadata: { 'openai.sessionId': this.#sessionId } });
+    this.#exists = true;
+  }
+
+  async #write(make: (state: Items) => Record<string, unknown>[]): Promise<void> {
     await this.#run(async (state, store) => {
-      const entries = typeof make === 'function' ? make(state) : make;
+      const entries = make(state);
       if (entries.length === 0) return;
-      await ensureSession(store, this.#id, { title: `OpenAI Agents session ${this.#sessionId}`.slice(0, 200), metadata: { 'openai.sessionId': this.#sessionId } });
+      if (!this.#exists) await this.#ensure(store);
       const written = await store.append(this.#id, entries as EntryInput[]);
       await store.flush(this.#id);
-      for (const entry of written) state.fold(entry);
+      state.foldOwn(written);
     });
   }
 }
