@@ -105,28 +105,20 @@ function usageNote(entry: Entry, c: Colors): string {
 }
 
 /**
- * A Claude Code line kept verbatim (`{ type: 'claude.<type>', line }`, as the Claude Agent SDK
- * adapter writes every entry) as the messages the importer would make of it; undefined for others.
+ * The entries to show for `entry`: a Claude Code line kept verbatim (`{ type: 'claude.<type>', line }`,
+ * as the Claude Agent SDK adapter writes every entry) as the messages the importer would make of it,
+ * at the line's own time; any other entry as it is.
  */
-function claudeMessages(entry: Entry): Entry[] | undefined {
+export function shownEntries(entry: Entry): Entry[] {
   const line = entry['line'];
-  if (typeof entry['type'] !== 'string' || !entry['type'].startsWith('claude.') || typeof line !== 'object' || line === null) return undefined;
+  if (typeof entry['type'] !== 'string' || !entry['type'].startsWith('claude.') || typeof line !== 'object' || line === null) return [entry];
   const mapped = new ClaudeMapper().map({ ...(line as Record<string, unknown>), type: entry['type'].slice('claude.'.length) }, 0);
-  if (mapped.every((m) => m.type.startsWith('claude.'))) return undefined;
+  if (mapped.every((m) => m.type.startsWith('claude.'))) return [entry];
   return mapped.map((m) => ({ ...m, ts: m['ts'] ?? entry['ts'] }));
 }
 
 /** Renders one entry: a heading line, then its body indented. `previousDay` puts a date line at day changes. */
 export function renderEntry(entry: Entry, options: TranscriptOptions, previousDay?: string): string {
-  const messages = claudeMessages(entry);
-  if (messages !== undefined) {
-    let day = previousDay;
-    return messages.map((m) => {
-      const text = renderEntry(m, options, day);
-      day = formatDay(m['ts']) ?? day;
-      return text;
-    }).join('');
-  }
   const { c } = options;
   const time = formatTime(entry['ts']) ?? '--:--:--';
   const day = formatDay(entry['ts']);

@@ -1,5 +1,6 @@
 // SessionlogSaver beyond LangGraph's suite: a thread outlives the saver (a new one on the same
 // folder resumes it), another process's checkpoints are seen, and a thread is a session the CLI reads.
+import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
 import { emptyCheckpoint, uuid6 } from '@langchain/langgraph-checkpoint';
 import { describe, expect, it } from 'vitest';
 import { SessionlogSaver, threadSessionId } from '../../src/adapters/langgraph/index.js';
@@ -43,5 +44,29 @@ describe('SessionlogSaver', () => {
     expect(show.stdout).toContain('langgraph.checkpoint');
     const search = await runCli(['search', 'hello back', '--json'], { dir });
     expect(search.stdout).toContain(id);
+  });
+
+  it('a LangGraph graph resumes its thread from the folder in a new saver, with its whole state history', async () => {
+    const dir = tempDir();
+    const State = Annotation.Root({ notes: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }) });
+    const savers: SessionlogSaver[] = [];
+    const compile = () => {
+      const saver = new SessionlogSaver({ dir });
+      savers.push(saver);
+      return new StateGraph(State)
+        .addNode('note', (state) => ({ notes: [`note ${state.notes.length + 1}`] }))
+        .addEdge(START, 'note')
+        .addEdge('note', END)
+        .compile({ checkpointer: saver });
+    };
+    const config = { configurable: { thread_id: 'demo' } };
+    await compile().invoke({ notes: [] }, config);
+    const { notes } = await compile().invoke({ notes: [] }, config);
+    expect(notes).toEqual(['note 1', 'note 2']);
+    const sizes: number[] = [];
+    for await (const snapshot of compile().getStateHistory(config)) sizes.push((snapshot.values as { notes: string[] }).notes.length);
+    expect(sizes[0]).toBe(2);
+    expect(sizes.at(-1)).toBe(0);
+    await Promise.all(savers.map((saver) => saver.close()));
   });
 });

@@ -26,7 +26,9 @@ const TYPE_PREFIX = 'claude.';
 
 /** The sessionlog session id of an SDK key: readable, safe, distinct per exact key (see key-id.ts). */
 export function claudeSessionId(key: SessionKey): string {
-  return sessionIdFor('claude-agent-sdk', [key.sessionId, key.subpath ?? '', key.projectKey]);
+  // The project key is left out of the readable part (it is a long sanitized path, and the
+  // session's cwd and metadata show it); the hash still tells two projects apart.
+  return sessionIdFor('claude-agent-sdk', [key.sessionId, key.subpath ?? ''], [key.projectKey]);
 }
 
 /** What the adapter knows of one session in this process. */
@@ -85,7 +87,7 @@ export class ClaudeSessionStore implements Required<ClaudeStore> {
         fresh.push({ type: TYPE_PREFIX + String(entry.type), ...(uuid === undefined ? {} : { id: uuid }), line: entry });
       }
       if (fresh.length > 0) await store.append(id, fresh);
-      if (key.subpath === undefined) await this.#fold(store, id, key, known, entries);
+      await this.#fold(store, id, key, known, entries);
       await store.flush(id);
     });
   }

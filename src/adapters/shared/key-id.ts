@@ -18,10 +18,10 @@ function slug(text: string): string {
 
 /**
  * The session id of an SDK key: its readable parts joined by `.`, cut to fit, then `.` and a hash
- * of `namespace` and every part.
+ * of `namespace`, every part and the `hidden` ones (parts of the key not worth showing in the id).
  */
-export function sessionIdFor(namespace: string, parts: readonly string[]): string {
-  const hash = createHash('sha256').update(JSON.stringify([namespace, ...parts])).digest('hex').slice(0, HASH_CHARS);
+export function sessionIdFor(namespace: string, parts: readonly string[], hidden: readonly string[] = []): string {
+  const hash = createHash('sha256').update(JSON.stringify([namespace, ...parts, ...hidden])).digest('hex').slice(0, HASH_CHARS);
   let readable = slug(parts.filter((part) => part !== '').join('.')).slice(0, MAX_ID_LENGTH - HASH_CHARS - 1);
   if (!/^[A-Za-z0-9]/.test(readable)) readable = `k${readable}`.slice(0, MAX_ID_LENGTH - HASH_CHARS - 1);
   return `${readable.replace(/[._-]+$/, '')}.${hash}`;

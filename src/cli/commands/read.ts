@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import type { Problem, SessionInfo, FileSessionStore } from '../../index.js';
 import { action, CliError, type Context, EXIT, usage } from '../context.js';
 import { markdownEntry, markdownHead } from '../markdown.js';
-import { renderEntry, renderProblem, renderSessionHeader, type TranscriptOptions } from '../transcript.js';
+import { renderEntry, renderProblem, renderSessionHeader, shownEntries, type TranscriptOptions } from '../transcript.js';
 import { formatDay } from '../format.js';
 import { count, examples, resolveName } from './shared.js';
 
@@ -24,9 +24,11 @@ class TranscriptPrinter {
     private readonly options: TranscriptOptions,
   ) {}
 
-  entry(entry: Readonly<Record<string, unknown>>): void {
-    this.ctx.out(renderEntry(entry, this.options, this.#day));
-    this.#day = formatDay(entry['ts']) ?? this.#day;
+  entry(stored: Readonly<Record<string, unknown>>): void {
+    for (const entry of shownEntries(stored)) {
+      this.ctx.out(renderEntry(entry, this.options, this.#day));
+      this.#day = formatDay(entry['ts']) ?? this.#day;
+    }
   }
 
   problem(problem: Problem): void {
@@ -128,7 +130,7 @@ async function exportSession(ctx: Context, name: string, opts: ExportOptions): P
     } else {
       let skipped = 0;
       write(markdownHead(info));
-      for await (const entry of store.stream(id, { onProblem: () => skipped++ })) write(markdownEntry(entry));
+      for await (const entry of store.stream(id, { onProblem: () => skipped++ })) for (const shown of shownEntries(entry)) write(markdownEntry(shown));
       if (skipped > 0) write(`---\n\n_${skipped} unreadable line${skipped === 1 ? ' was' : 's were'} left out._\n`);
     }
   } finally {
