@@ -13,6 +13,7 @@ import { registerMerge } from './commands/merge.js';
 import { registerRead } from './commands/read.js';
 import { registerReindex } from './commands/reindex.js';
 import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
 import { registerImport } from './commands/import.js';
 import { registerTransfer } from './commands/transfer.js';
@@ -56,6 +57,7 @@ registerReindex(program);
 registerWrite(program);
 registerTransfer(program);
 registerImport(program);
+registerServe(program);
 
 // Output cut short by `| head` is not an error.
 for (const stream of [process.stdout, process.stderr]) {

@@ -3,7 +3,6 @@
  * size, long texts folded. Presentation only: entries come from the store as they are.
  */
 import type { Problem, SessionInfo } from '../index.js';
-import { ClaudeMapper } from '../import/claude.js';
 import type { Colors } from './context.js';
 import { clean, firstString, formatBytes, formatCount, formatDateTime, formatDay, formatTime, truncate } from './format.js';
 
@@ -102,19 +101,6 @@ function usageNote(entry: Entry, c: Colors): string {
   const cached = n('cacheRead') + n('cacheWrite');
   if (cached > 0) parts.push(`${formatCount(cached)} cached`);
   return c.dim(` · ${parts.join(' · ')}`);
-}
-
-/**
- * The entries to show for `entry`: a Claude Code line kept verbatim (`{ type: 'claude.<type>', line }`,
- * as the Claude Agent SDK adapter writes every entry) as the messages the importer would make of it,
- * at the line's own time; any other entry as it is.
- */
-export function shownEntries(entry: Entry): Entry[] {
-  const line = entry['line'];
-  if (typeof entry['type'] !== 'string' || !entry['type'].startsWith('claude.') || typeof line !== 'object' || line === null) return [entry];
-  const mapped = new ClaudeMapper().map({ ...(line as Record<string, unknown>), type: entry['type'].slice('claude.'.length) }, 0);
-  if (mapped.every((m) => m.type.startsWith('claude.'))) return [entry];
-  return mapped.map((m) => ({ ...m, ts: m['ts'] ?? entry['ts'] }));
 }
 
 /** Renders one entry: a heading line, then its body indented. `previousDay` puts a date line at day changes. */

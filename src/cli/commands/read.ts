@@ -4,7 +4,8 @@ import { type Command, Option } from 'commander';
 import type { Problem, SessionInfo, FileSessionStore } from '../../index.js';
 import { action, CliError, type Context, EXIT, usage } from '../context.js';
 import { markdownEntry, markdownHead } from '../markdown.js';
-import { renderEntry, renderProblem, renderSessionHeader, shownEntries, type TranscriptOptions } from '../transcript.js';
+import { shownEntries } from '../../import/shown.js';
+import { renderEntry, renderProblem, renderSessionHeader, type TranscriptOptions } from '../transcript.js';
 import { formatDay } from '../format.js';
 import { count, examples, resolveName } from './shared.js';
 
@@ -102,14 +103,14 @@ async function tail(ctx: Context, name: string, opts: TailOptions): Promise<numb
 }
 
 interface ExportOptions {
-  readonly format?: 'md' | 'json' | 'jsonl';
+  readonly format?: 'md' | 'json' | 'jsonl' | 'html';
   readonly output?: string;
   readonly json?: boolean;
 }
 
 async function exportSession(ctx: Context, name: string, opts: ExportOptions): Promise<number> {
   const format = opts.format ?? (opts.json === true ? 'json' : undefined);
-  if (format === undefined) throw usage('choose a format: --format md, --format json or --format jsonl');
+  if (format === undefined) throw usage('choose a format: --format md, --format html, --format json or --format jsonl');
   const store = await ctx.open();
   const { id, info } = await named(store, name);
   let fd: number | undefined;
@@ -125,6 +126,21 @@ async function exportSession(ctx: Context, name: string, opts: ExportOptions): P
     if (format === 'json') {
       const { entries, problems } = await store.read(id);
       write(`${JSON.stringify({ session: info, entries, problems }, null, 2)}\n`);
+    } else if (format === 'html') {
+      const { exportStart, exportEntries, exportEnd } = await import('../../serve/export.js');
+      const problems: Problem[] = [];
+      const names = new Map<string, string>();
+      write(exportStart(info));
+      let batch: Record<string, unknown>[] = [];
+      for await (const entry of store.stream(id, { onProblem: (problem) => problems.push(problem) })) {
+        batch.push(entry);
+        if (batch.length === 500) {
+          write(exportEntries(batch, names));
+          batch = [];
+        }
+      }
+      write(exportEntries(batch, names));
+      write(exportEnd(problems));
     } else if (format === 'jsonl') {
       for await (const entry of store.stream(id)) write(`${JSON.stringify(entry)}\n`);
     } else {
@@ -166,11 +182,11 @@ export function registerRead(program: Command): void {
 
   program
     .command('export')
-    .description('write a session as shareable Markdown, clean JSON, or JSON lines')
+    .description('write a session as shareable Markdown, one self-contained HTML file, clean JSON, or JSON lines')
     .argument('<id>', 'session id or unique prefix')
-    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json', 'jsonl']))
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json', 'jsonl', 'html']))
     .option('-o, --output <file>', 'write to this file (created 0600) instead of stdout')
     .option('--json', 'same as --format json')
-    .addHelpText('after', examples(['sessionlog export 0190a3 --format md -o transcript.md', 'sessionlog export 0190a3 --format json | jq .session.usage', 'sessionlog export 0190a3 --format jsonl > entries.jsonl']))
+    .addHelpText('after', examples(['sessionlog export 0190a3 --format md -o transcript.md', 'sessionlog export 0190a3 --format html -o transcript.html', 'sessionlog export 0190a3 --format json | jq .session.usage', 'sessionlog export 0190a3 --format jsonl > entries.jsonl']))
     .action(action(exportSession));
 }
