@@ -38,4 +38,9 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },
+  {
+    // The viewer's page script runs in the browser.
+    files: ['assets/viewer/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 );

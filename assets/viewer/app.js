@@ -73,7 +73,11 @@ async function showList(params) {
   main.replaceChildren(form, list, more);
   view = { kind: 'list', list, filters };
   let cursor;
+  let loading = false;
+  more.hidden = true;
   const load = async () => {
+    if (loading) return;
+    loading = true;
     const query = new URLSearchParams(filters);
     query.set('limit', '100');
     if (cursor) query.set('cursor', cursor);
@@ -81,6 +85,7 @@ async function showList(params) {
     list.append(...page.sessions.map(sessionRow));
     cursor = page.nextCursor;
     more.hidden = cursor === undefined;
+    loading = false;
     if (list.children.length === 0) list.append(el('li', { class: 'note', text: 'No sessions.' }));
   };
   more.addEventListener('click', () => load().catch(showError));

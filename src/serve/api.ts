@@ -101,7 +101,7 @@ export async function readSession(store: SessionStore, id: string, q: URLSearchP
       end,
       total,
       lastId: window.at(-1)?.id,
-      html: renderEntries(window as Record<string, unknown>[]),
+      html: renderEntries(window),
       problems: start === 0 ? renderProblems(problems) : '',
     },
   };
@@ -113,7 +113,7 @@ export async function readAfter(store: SessionStore, id: string, q: URLSearchPar
   if (after === null) return bad('id: the last entry id shown');
   try {
     const { entries } = await store.read(id, { after, limit: 1000 });
-    return { status: 200, body: { html: renderEntries(entries as Record<string, unknown>[]), lastId: entries.at(-1)?.id ?? after, count: entries.length } };
+    return { status: 200, body: { html: renderEntries(entries), lastId: entries.at(-1)?.id ?? after, count: entries.length } };
   } catch (err) {
     if (err instanceof SessionStoreError && err.code === 'ERR_SESSION_NOT_FOUND') return { status: 404, body: { error: `no session ${id}` } };
     throw err;

@@ -12,6 +12,8 @@ import { shownEntries } from '../import/shown.js';
 
 type Entry = Readonly<Record<string, unknown>>;
 
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** `text` safe in HTML text and in quoted attributes. */
@@ -78,10 +80,10 @@ function image(part: Entry): string {
 }
 
 function toolCall(call: Entry): string {
-  const name = escape(String(call['name'] ?? 'tool'));
+  const name = escape(str(call['name']) ?? 'tool');
   const args = call['arguments'] ?? call['input'];
   const size = bytes(Buffer.byteLength(JSON.stringify(args) ?? ''));
-  return `<details class="tool-call" data-call="${escape(String(call['id'] ?? ''))}"><summary><span class="tool-name">→ ${name}</span> <span class="dim">${size}</span></summary>${json(args)}</details>`;
+  return `<details class="tool-call" data-call="${escape(str(call['id']) ?? '')}"><summary><span class="tool-name">→ ${name}</span> <span class="dim">${size}</span></summary>${json(args)}</details>`;
 }
 
 /** A message's content parts and tool calls. */
@@ -95,7 +97,7 @@ function content(entry: Entry): string {
       const part = (typeof raw === 'object' && raw !== null ? raw : { type: 'text', text: String(raw) }) as Entry;
       if (part['type'] === 'text' && typeof part['text'] === 'string') out.push(textBlock(part['text']));
       else if (part['type'] === 'thinking' || part['type'] === 'reasoning') {
-        const text = String(part['thinking'] ?? part['text'] ?? '');
+        const text = str(part['thinking']) ?? str(part['text']) ?? '';
         out.push(`<details class="thinking"><summary>thinking <span class="dim">${bytes(Buffer.byteLength(text))}</span></summary>${textBlock(text)}</details>`);
       } else if (part['type'] === 'tool_call') out.push(toolCall(part));
       else if (part['type'] === 'image') out.push(image(part));
@@ -141,7 +143,7 @@ function article(entry: Entry, anchor: string, names: ToolNames): string {
     return `<article class="entry ${cls}" id="e-${id}" tabindex="-1">${head(escape(role), cls, usage(entry))}${content(entry)}</article>`;
   }
   if (type === 'compaction') {
-    return `<article class="entry compaction" id="e-${id}" tabindex="-1">${head('compaction', 'compaction')}${textBlock(String(entry['summary'] ?? ''))}</article>`;
+    return `<article class="entry compaction" id="e-${id}" tabindex="-1">${head('compaction', 'compaction')}${textBlock(str(entry['summary']) ?? '')}</article>`;
   }
   const rest = Object.fromEntries(Object.entries(entry).filter(([key]) => key !== 'type' && key !== 'id' && key !== 'ts'));
   return `<article class="entry other" id="e-${id}" tabindex="-1"><details><summary>${head(escape(type), 'other')}</summary>${json(rest)}</details></article>`;
