@@ -112,7 +112,11 @@ export async function readAfter(store: SessionStore, id: string, q: URLSearchPar
   const after = q.get('id');
   if (after === null) return bad('id: the last entry id shown');
   try {
-    const { entries } = await store.read(id, { after, limit: 1000 });
+    // Usually a few entries came: found in the session's tail, read from the end of the file; only a
+    // reader far behind reads from the start.
+    const tail = (await store.read(id, { tail: 200 })).entries;
+    const at = tail.findIndex((entry) => entry.id === after);
+    const entries = at === -1 ? (await store.read(id, { after, limit: 1000 })).entries : tail.slice(at + 1);
     return { status: 200, body: { html: renderEntries(entries), lastId: entries.at(-1)?.id ?? after, count: entries.length } };
   } catch (err) {
     if (err instanceof SessionStoreError && err.code === 'ERR_SESSION_NOT_FOUND') return { status: 404, body: { error: `no session ${id}` } };

@@ -41,6 +41,20 @@ describe('ClaudeSessionStore on a folder', () => {
     expect((await second.load(key))?.map((entry) => entry['uuid'])).toEqual(['u1', 'u2']);
   });
 
+  it('two instances replaying the same uuid at once: load returns it once', async () => {
+    const dir = folder();
+    const key = { projectKey: 'p', sessionId: 's' };
+    const a = track(new ClaudeSessionStore({ dir }), dir);
+    const b = track(new ClaudeSessionStore({ dir }));
+    await a.append(key, [{ type: 'user', uuid: 'u0' }]);
+    await b.append(key, [{ type: 'user', uuid: 'u0' }]);
+    // Both now know the session; each appends u1 before seeing the other's.
+    await Promise.all([a.append(key, [{ type: 'user', uuid: 'u1' }]), b.append(key, [{ type: 'user', uuid: 'u1' }])]);
+    expect((await a.load(key))?.map((entry) => entry['uuid'])).toEqual(['u0', 'u1']);
+    const store = await a.store();
+    expect((await store.read((await store.ids())[0]!)).entries.length).toBe(3);
+  });
+
   it('is built on an open store, which it leaves open', async () => {
     const store = await openStore({ dir: tempDir() });
     const adapter = new ClaudeSessionStore(store);

@@ -9,9 +9,11 @@ import { openStore, type FileSessionStore } from '../../src/index.js';
 import { startViewer, type Viewer } from '../../src/serve/server.js';
 import { CHROMIUM, launchBrowser } from '../helpers/browser.js';
 
+/** Entry ids that increase, as the store's own (UUIDv7) do, and sort before them. */
+const eid = (n: number): string => `0${String(n).padStart(9, '0')}`;
 const header = (id: string, title: string) => `${JSON.stringify({ type: 'session', version: 1, id, createdAt: '2026-11-01T00:00:00.000Z', title })}\n`;
 
-/** A session file of about `megabytes` MB: messages of ~1 kB, ids e0, e1, … */
+/** A session file of about `megabytes` MB: messages of ~1 kB, ids 0000000000, 0000000001, … */
 function writeBig(dir: string, id: string, megabytes: number): number {
   const fd = fs.openSync(path.join(dir, `${id}.jsonl`), 'w', 0o600);
   fs.writeSync(fd, header(id, 'A 100 MB session'));
@@ -22,7 +24,7 @@ function writeBig(dir: string, id: string, megabytes: number): number {
     const lines: string[] = [];
     for (let i = 0; i < 1000; i++, n++) {
       const ts = new Date(Date.UTC(2026, 10, 1) + n * 1000).toISOString();
-      lines.push(JSON.stringify({ type: 'message', id: `e${n}`, ts, role: n % 2 === 0 ? 'user' : 'assistant', content: `${n} ${text}` }));
+      lines.push(JSON.stringify({ type: 'message', id: eid(n), ts, role: n % 2 === 0 ? 'user' : 'assistant', content: `${n} ${text}` }));
     }
     const chunk = `${lines.join('\n')}\n`;
     fs.writeSync(fd, chunk);
@@ -60,12 +62,12 @@ describe.skipIf(CHROMIUM === '')('the viewer at scale, in Chromium', () => {
     const page = await browser.newPage();
     await page.goto(viewer.url);
     await page.goto(`${new URL(viewer.url).origin}/#/s/big`);
-    await page.waitForSelector(`#e-e${entries - 1}`);
+    await page.waitForSelector(`#e-${eid(entries - 1)}`);
     expect(await page.locator('article.entry').count()).toBe(200);
     const earlier = page.locator('button.more');
     expect(await earlier.innerText()).toBe(`${entries - 200} earlier entries`);
     await earlier.click();
-    await page.waitForSelector(`#e-e${entries - 400}`);
+    await page.waitForSelector(`#e-${eid(entries - 400)}`);
     expect(await page.locator('article.entry').count()).toBe(400);
     await page.close();
   });

@@ -1,7 +1,7 @@
 /**
  * `sessionlog/claude-agent-sdk`: sessionlog as the Claude Agent SDK's `SessionStore` (the SDK's
  * transcript mirror and resume source). One session per key; every SDK entry is one sessionlog
- * entry `{ type: 'claude.<its type>', id: <its uuid>, line: <the entry as given> }`, so `load`
+ * entry `{ type: 'claude.<its type>', line: <the entry as given> }`, so `load`
  * returns it deep-equal and `sessionlog show` renders it as a Claude Code line (docs/adapters.md).
  */
 import { foldSessionSummary, type SessionKey, type SessionStore as ClaudeStore, type SessionStoreEntry, type SessionSummaryEntry } from '@anthropic-ai/claude-agent-sdk';
@@ -33,7 +33,7 @@ export function claudeSessionId(key: SessionKey): string {
 
 /** What the adapter knows of one session in this process. */
 interface Known {
-  /** Entry ids already in the session: the SDK's `uuid` is an idempotency key. */
+  /** The SDK uuids already in the session: the SDK's `uuid` is an idempotency key. */
   readonly ids: Set<string>;
   summary: SessionSummaryEntry | undefined;
 }
@@ -77,14 +77,16 @@ export class ClaudeSessionStore implements Required<ClaudeStore> {
     await this.#queue.run(id, async () => {
       const store = await this.store();
       const known = await this.#know(store, id, key);
-      const fresh: { type: string; id?: string; line: SessionStoreEntry }[] = [];
+      const fresh: { type: string; line: SessionStoreEntry }[] = [];
       for (const entry of entries) {
-        const uuid = typeof entry.uuid === 'string' && entry.uuid !== '' ? entry.uuid : undefined;
+        const uuid = uuidOf(entry);
         if (uuid !== undefined) {
           if (known.ids.has(uuid)) continue;
           known.ids.add(uuid);
         }
-        fresh.push({ type: TYPE_PREFIX + String(entry.type), ...(uuid === undefined ? {} : { id: uuid }), line: entry });
+        // The store gives the entry its id (increasing, so its listing cache folds appends
+        // incrementally; random uuids as ids would make it read the whole file again each time).
+        fresh.push({ type: TYPE_PREFIX + String(entry.type), line: entry });
       }
       if (fresh.length > 0) await store.append(id, fresh);
       await this.#fold(store, id, key, known, entries);
@@ -98,7 +100,17 @@ export class ClaudeSessionStore implements Required<ClaudeStore> {
     const id = claudeSessionId(key);
     const result = await unlessNotFound(store.read(id));
     if (result === undefined) return null;
-    return result.entries.flatMap((entry) => (isMirrored(entry) ? [entry.line] : []));
+    // A uuid written twice (two processes replaying at once) is returned once, the first time.
+    const seen = new Set<string>();
+    return result.entries.flatMap((entry) => {
+      if (!isMirrored(entry)) return [];
+      const uuid = uuidOf(entry.line);
+      if (uuid !== undefined) {
+        if (seen.has(uuid)) return [];
+        seen.add(uuid);
+      }
+      return [entry.line];
+    });
   }
 
   /** The main transcripts of `projectKey`, with `mtime` the time of their last write (epoch ms). */
@@ -152,7 +164,12 @@ export class ClaudeSessionStore implements Required<ClaudeStore> {
     const info = await ensureSession(store, id, { metadata: meta });
     const ids = new Set<string>();
     // The ids already written (by an earlier process, or another one): replays must not duplicate them.
-    if (info.entryCount > 0) for await (const entry of store.stream(id)) ids.add(entry.id);
+    if (info.entryCount > 0) {
+      for await (const entry of store.stream(id)) {
+        const uuid = isMirrored(entry) ? uuidOf(entry.line) : undefined;
+        if (uuid !== undefined) ids.add(uuid);
+      }
+    }
     const summary = info.metadata[CLAUDE_META.summary];
     known = { ids, summary: isRecord(summary) ? { sessionId: key.sessionId, mtime: mtimeOf(info), data: summary } : undefined };
     this.#known.set(id, known);
@@ -185,6 +202,10 @@ export class ClaudeSessionStore implements Required<ClaudeStore> {
     for await (const info of eachSession(store, filter)) out.push(info);
     return out;
   }
+}
+
+function uuidOf(entry: SessionStoreEntry): string | undefined {
+  return typeof entry.uuid === 'string' && entry.uuid !== '' ? entry.uuid : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
