@@ -51,7 +51,7 @@ const viewer = await startViewer(store);
 const origin = new URL(viewer.url).origin;
 const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'] });
 const page = await browser.newPage();
-let weight = 0;
+let weight;
 {
   // What one first visit downloads besides the API's JSON.
   const fresh = await browser.newPage();

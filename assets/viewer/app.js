@@ -47,11 +47,14 @@ function sessionRow(s) {
   return el(
     'li',
     { class: 'session' },
-    el('a', { href: sessionHref(s.id), class: 'title', text: s.title || '(untitled)' }),
-    el('span', { class: 'facts dim', text: facts }),
-    el('span', { class: 'nums dim', text: `${when(s.updatedAt)} · ${s.entries} entries · ${count(s.tokens)} tokens · ${bytes(s.bytes)}` }),
-    s.problems > 0 ? el('span', { class: 'badge error', text: `${s.problems} problem${s.problems === 1 ? '' : 's'}` }) : undefined,
-    el('code', { class: 'id dim', text: s.id }),
+    el('div', { class: 'line' }, el('a', { href: sessionHref(s.id), class: 'title', text: s.title || '(untitled)' }), el('span', { class: 'nums dim', text: `${when(s.updatedAt)} · ${s.entries} entries · ${count(s.tokens)} tokens · ${bytes(s.bytes)}` })),
+    el(
+      'div',
+      { class: 'line small' },
+      el('span', { class: 'facts dim', text: facts }),
+      s.problems > 0 ? el('span', { class: 'badge error', text: `${s.problems} problem${s.problems === 1 ? '' : 's'}` }) : undefined,
+      el('code', { class: 'id dim', text: s.id }),
+    ),
   );
 }
 
