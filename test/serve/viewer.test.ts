@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type FileSessionStore } from '../../src/index.js';
 import { startViewer, type Viewer } from '../../src/serve/server.js';
 import { CHROMIUM, launchBrowser } from '../helpers/browser.js';
-import { startCli } from '../cli/run.js';
+import { runCli, startCli } from '../cli/run.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A raw GET (fetch cannot set Host), answering status, headers and body. */
@@ -102,6 +102,17 @@ describe('sessionlog serve', () => {
     await open.done;
   });
 
+  it('export --format html: one file, the same rendering, no script, a policy that forbids any', async () => {
+    const out = path.join(dir, 'hostile.html');
+    const result = await runCli(['export', 'hostile', '--format', 'html', '-o', out], { dir });
+    expect(result.code).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'`);
+    expect(html).not.toMatch(/<script|<iframe|<img[^>]*onerror|href="javascript:/i);
+    expect(html).toContain('&lt;script&gt;window.pwned = &quot;script&quot;&lt;/script&gt;');
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+  });
+
   describe.skipIf(CHROMIUM === '')('in Chromium', () => {
     let browser: Browser;
     let page: Page;
@@ -152,6 +163,16 @@ describe('sessionlog serve', () => {
       await other.append('tools', { role: 'assistant', content: 'Appended from elsewhere.' });
       await other.close();
       await page.waitForSelector('text=Appended from elsewhere.', { timeout: 10_000 });
+    });
+
+    it('the exported file, opened from disk, runs nothing from the transcript', async () => {
+      const out = path.join(dir, 'exported.html');
+      await runCli(['export', 'hostile', '--format', 'html', '-o', out], { dir });
+      const file = await browser.newPage();
+      await file.goto(`file://${out}`);
+      expect(await file.locator('article.user').innerText()).toContain('<img src=x onerror=');
+      expect(await file.evaluate(() => (window as unknown as { pwned?: unknown }).pwned)).toBeUndefined();
+      await file.close();
     });
 
     it('searches every session from the box', async () => {
