@@ -1,6 +1,7 @@
 /** Options of `openStore`, their defaults, and their validation. */
 import path from 'node:path';
 import type { z } from 'zod';
+import type { RedactFunction } from '../secrets/redact.js';
 import { SessionStoreError } from './errors.js';
 
 /** When buffered entries are written. A flush happens when any threshold is reached. */
@@ -71,6 +72,15 @@ export interface CommonStoreOptions<S extends z.ZodType = z.ZodType> {
    */
   readonly flushOnExit?: boolean;
   /**
+   * Secrets in appended entries (any string: content, tool arguments and results, metadata) are
+   * replaced by `[REDACTED:<kind>:<hash>]` before the entry is buffered: AWS, GitHub, OpenAI,
+   * Anthropic, Slack, Stripe, Google and npm keys, private keys, JWTs, passwords in URLs and
+   * `NAME=value` assignments of secret-looking names (docs/secrets.md). `false` turns it off; a
+   * function adds your own rules, run after the built-in ones.
+   * @default true
+   */
+  readonly redact?: boolean | RedactFunction;
+  /**
    * Clock for timestamps (`ts`, `createdAt`), in ms since the epoch. Injected by tests.
    * @default Date.now
    */
@@ -120,6 +130,8 @@ export interface ResolvedCommon {
   readonly maxEntryBytes: number;
   readonly maxBufferedBytes: number;
   readonly flushOnExit: boolean;
+  /** Redaction: off, the built-in rules, or those and a function of the caller's. */
+  readonly redact: false | true | RedactFunction;
   readonly now: () => number;
 }
 
@@ -171,6 +183,8 @@ export function resolveCommon(options: CommonStoreOptions): ResolvedCommon {
   }
   const now = options.now ?? Date.now;
   if (typeof now !== 'function') throw invalid('now', 'a function', now);
+  const redact = options.redact ?? true;
+  if (typeof redact !== 'boolean' && typeof redact !== 'function') throw invalid('redact', 'a boolean or a function', redact);
   return {
     maxEntries: count('flush.maxEntries', flush.maxEntries, DEFAULTS.maxEntries, 1),
     maxBytes: count('flush.maxBytes', flush.maxBytes, DEFAULTS.maxBytes, 1),
@@ -179,6 +193,7 @@ export function resolveCommon(options: CommonStoreOptions): ResolvedCommon {
     maxEntryBytes: count('maxEntryBytes', options.maxEntryBytes, DEFAULTS.maxEntryBytes, 1024, MAX_ENTRY_BYTES_LIMIT),
     maxBufferedBytes: count('maxBufferedBytes', options.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1),
     flushOnExit: options.flushOnExit ?? true,
+    redact,
     now,
   };
 }

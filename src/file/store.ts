@@ -17,6 +17,8 @@ import { checkStore, type CheckOptions, type CheckReport } from '../doctor/docto
 import { encodeJson, encodeLine } from '../format/codec.js';
 import { buildHeader, buildUpdate } from '../format/header.js';
 import { type PrepareContext, prepareEntries } from '../format/prepare.js';
+import { type Redactor, redactorFor } from '../secrets/redact.js';
+import { folderKey } from './secret-key.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema, Header } from '../format/schema.js';
 import { makeValidator } from '../format/validate.js';
@@ -61,7 +63,8 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   /** Opens (and creates, mode 0700) a store folder; use `openStore`. @throws ERR_INVALID_OPTION, ERR_IO */
   static async open<S extends z.ZodType>(options: ResolvedOptions, schema: S | undefined): Promise<FileSessionStore<S>> {
     const dir = await ensureDir(options.dir);
-    const store = new FileSessionStore<S>(dir === options.dir ? options : Object.freeze({ ...options, dir }), schema);
+    const redactor = redactorFor(options.redact, () => folderKey(dir));
+    const store = new FileSessionStore<S>(dir === options.dir ? options : Object.freeze({ ...options, dir }), schema, redactor);
     // Without `watch` the catalog loads on first use: commands that never list pay nothing.
     if (options.watch) await store.#catalog.start().catch(async (err: unknown) => {
       await store.close().catch(() => undefined);
@@ -70,7 +73,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return store;
   }
 
-  private constructor(options: ResolvedOptions, schema: S | undefined) {
+  private constructor(options: ResolvedOptions, schema: S | undefined, redactor: Redactor | undefined) {
     super();
     this.dir = options.dir;
     this.#options = options;
@@ -80,6 +83,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
       maxEntryBytes: options.maxEntryBytes,
       newId: () => uuidv7(options.now()),
       now: options.now,
+      redactor,
     };
     this.#schemaTag = schemaTag(schema);
     this.#catalog = new Catalog({
@@ -154,7 +158,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   async update(id: string, patch: SessionPatch): Promise<SessionInfo> {
     this.#assertOpen();
     assertValidId(id);
-    const record = buildUpdate(patch, uuidv7(this.#options.now()), new Date(this.#options.now()).toISOString());
+    const record = buildUpdate(this.#prepareContext.redactor?.value(patch) ?? patch, uuidv7(this.#options.now()), new Date(this.#options.now()).toISOString());
     const writer = await this.#writers.get(id);
     if (writer.error !== undefined) throw writer.error;
     writer.enqueue([encodeJson(record)], [record['id'] as string]);
@@ -367,7 +371,8 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   }
 
   #header(id: string, init: CreateInit): Header {
-    return buildHeader(id, init, new Date(this.#options.now()).toISOString());
+    const redactor = this.#prepareContext.redactor;
+    return buildHeader(id, redactor === undefined ? init : redactor.value(init), new Date(this.#options.now()).toISOString());
   }
 
   /** The session's info from the index, which re-validates it against the file first. */

@@ -7,6 +7,7 @@ import { encodeJson } from './codec.js';
 import type { EntryValidator } from './records.js';
 import { RESERVED_TYPES } from './schema.js';
 import { SessionStoreError } from '../core/errors.js';
+import type { Redactor } from '../secrets/redact.js';
 
 /** Lines ready for a writer, and the entries they encode. */
 export interface Prepared<T> {
@@ -23,6 +24,8 @@ export interface PrepareContext<T> {
   readonly maxEntryBytes: number;
   readonly newId: () => string;
   readonly now: () => number;
+  /** Replaces secrets before anything else looks at the entry (docs/secrets.md); none when off. */
+  readonly redactor?: Redactor | undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -41,11 +44,13 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
   const lines: string[] = [];
   const ids: string[] = [];
   const ts = isoTime(ctx.now());
-  input.forEach((raw, index) => {
+  input.forEach((given, index) => {
     const where = input.length > 1 ? `entry ${index} for ${file}` : `entry for ${file}`;
-    if (!isPlainObject(raw)) {
+    if (!isPlainObject(given)) {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: expected a plain object.`, { path: file });
     }
+    // Redacted first: the secret is never validated, encoded, buffered or written.
+    const raw = ctx.redactor === undefined ? given : ctx.redactor.value(given);
     const type = raw['type'] ?? 'message';
     if (typeof type === 'string' && RESERVED_TYPES.has(type)) {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: type "${type}" is reserved for the store.`, {

@@ -5,6 +5,7 @@
  * buffered like the file backend's and committed one transaction per flush, listing and search
  * run on the server, and `change` events cross processes by LISTEN / NOTIFY.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -21,6 +22,7 @@ import { type AppendInput, type ChangeEvent, type CreateInit, type FollowOptions
 import { encodeLine } from '../format/codec.js';
 import { buildHeader, buildUpdate } from '../format/header.js';
 import { type PrepareContext, prepareEntries } from '../format/prepare.js';
+import { redactorFor } from '../secrets/redact.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema } from '../format/schema.js';
 import { makeValidator } from '../format/validate.js';
@@ -51,7 +53,7 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   readonly #options: ResolvedPostgresOptions;
   readonly #pool: pg.Pool;
   readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
-  readonly #prepare: PrepareContext<StoredEntry<z.output<S>>>;
+  #prepare: PrepareContext<StoredEntry<z.output<S>>>;
   readonly #writers = new Map<string, PgWriter>();
   readonly #origin = randomUUID();
   #listener: ChangeListener | undefined;
@@ -68,6 +70,11 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
         await migrate(client, store.location);
         const schema = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
         store.#channel = channelOf(schema.rows[0]?.schema ?? 'public');
+        if (options.redact !== false) {
+          await client.query("INSERT INTO sessionlog_meta (key, value) VALUES ('redact_key', $1) ON CONFLICT (key) DO NOTHING", [randomBytes(32).toString('hex')]);
+          const key = await client.query<{ value: string }>("SELECT value FROM sessionlog_meta WHERE key = 'redact_key'");
+          store.#prepare = { ...store.#prepare, redactor: redactorFor(options.redact, () => Buffer.from(key.rows[0]?.value ?? '', 'hex')) };
+        }
       } finally {
         client.release();
       }
@@ -96,7 +103,7 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.#assertOpen();
     const id = init.id ?? uuidv7(this.#options.now());
     assertValidId(id);
-    const header = buildHeader(id, init, new Date(this.#options.now()).toISOString());
+    const header = buildHeader(id, this.#prepare.redactor?.value(init) ?? init, new Date(this.#options.now()).toISOString());
     const row = await this.#call('create a session', () => insertSession(this.#pool, header, encodeLine(header), this.location));
     this.#emitChange(id, 'created');
     return infoOf(row);
@@ -115,7 +122,7 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   async update(id: string, patch: SessionPatch): Promise<SessionInfo> {
     this.#assertOpen();
     assertValidId(id);
-    const record = buildUpdate(patch, uuidv7(this.#options.now()), new Date(this.#options.now()).toISOString());
+    const record = buildUpdate(this.#prepare.redactor?.value(patch) ?? patch, uuidv7(this.#options.now()), new Date(this.#options.now()).toISOString());
     const writer = this.#writer(id);
     if (writer.error !== undefined) throw writer.error;
     writer.enqueue([{ line: JSON.stringify(record), value: record, id: record['id'] as string, isUpdate: true }]);

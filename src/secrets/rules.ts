@@ -1,0 +1,75 @@
+/**
+ * The credential formats redacted by default, each a kind and a pattern. A rule with `group`
+ * replaces only that capture group (the secret after its name or inside a URL), keeping the text
+ * around it. Patterns are anchored on the formats' own prefixes or on context, never on "long
+ * random-looking text" alone: UUIDs, hashes, commit ids, base64 images and thinking signatures
+ * are what transcripts are full of, and must not match (docs/secrets.md has the measurements).
+ */
+
+/** One rule. */
+export interface SecretRule {
+  /** Short, stable, shown in markers and reports: `github-token`, `aws-access-key-id`, … */
+  readonly kind: string;
+  /** A global regex. */
+  readonly pattern: RegExp;
+  /** The capture group holding the secret; 0 (the whole match) when absent. */
+  readonly group?: number;
+  /** A last check of the secret (a value that looks random, not a placeholder). */
+  readonly accept?: (secret: string) => boolean;
+}
+
+/** Shannon entropy in bits per character. */
+export function entropy(text: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) {
+    const p = n / text.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+/** Placeholders people write where a secret goes. */
+const PLACEHOLDER = /^(?:x+|\*+|\.+|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_]+%|your[-_].*|changeme|password|secret|token|example.*|dummy.*|test.*|redacted.*|null|none|true|false|undefined)$/i;
+
+/** A value that looks like a generated secret: long enough, varied, mixing letters and digits, not a placeholder or marker. */
+export function looksRandom(value: string): boolean {
+  if (value.length < 12 || PLACEHOLDER.test(value) || value.startsWith('[REDACTED')) return false;
+  if (!/[A-Za-z]/.test(value) || !/[0-9]/.test(value)) return false;
+  // A path or a sentence is not a key.
+  if (/[/\\]/.test(value) && !/^[A-Za-z0-9+/=]+$/.test(value)) return false;
+  return entropy(value) >= 3.2;
+}
+
+/** Names of assignments whose value is a secret: `GITHUB_TOKEN=…`, `db_password: …`, `apiKey = …`. */
+const SECRET_NAME = String.raw`[A-Za-z_][A-Za-z0-9_.-]*?(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|client[_-]?secret|credential)s?`;
+
+/** The built-in rules, most specific first (a match is not matched again by a later rule). */
+export const DEFAULT_RULES: readonly SecretRule[] = [
+  { kind: 'private-key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g },
+  { kind: 'anthropic-key', pattern: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'openai-key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g, accept: (s) => !s.startsWith('sk-ant-') && /\d/.test(s) },
+  { kind: 'github-token', pattern: /\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g },
+  { kind: 'aws-access-key-id', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
+  {
+    kind: 'aws-secret-access-key',
+    pattern: /\b(?:aws_?secret_?access_?key|secret_?access_?key|SecretAccessKey)\b["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi,
+    group: 1,
+  },
+  { kind: 'slack-token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { kind: 'stripe-live-key', pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g },
+  { kind: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
+  { kind: 'npm-token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { kind: 'url-password', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi, group: 1, accept: (s) => !PLACEHOLDER.test(s) && !s.startsWith('[REDACTED') },
+  {
+    kind: 'secret-assignment',
+    pattern: new RegExp(String.raw`\b${SECRET_NAME}\b["']?\s*(?:=|:)\s*["']?([^\s"'\`,;]{12,})`, 'gi'),
+    group: 1,
+    accept: looksRandom,
+  },
+];
+
+/** Substrings at least one rule needs: a string with none of them is passed over at once. */
+export const TRIGGER = /BEGIN|sk-|gh[posur]_|github_pat_|A[KS]IA|ABIA|ACCA|secret|xox|_live_|AIza|npm_|eyJ|:\/\/|token|passw|pwd|key|credential/i;
