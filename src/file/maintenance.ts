@@ -6,6 +6,7 @@
 import type { MergeOptions } from '../core/types.js';
 import type { CheckOptions, CheckReport } from '../doctor/doctor.js';
 import type { MergeReport } from './rewrite/merge.js';
+import type { RedactReport } from './rewrite/redact.js';
 import type { RepairReport } from './rewrite/repair.js';
 
 /** The file backend's maintenance calls. */
@@ -33,6 +34,13 @@ export interface FileMaintenance {
    *   failed flush
    */
   repair(id: string): Promise<RepairReport>;
+  /**
+   * Replaces the secrets already in a session by their markers (docs/secrets.md): a rewrite as
+   * `repair` is, under the same lock, and the one rewrite that keeps no copy of what it removes.
+   * A session with no secret is not touched. With `dryRun`, only reports the lines and kinds.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_LOCKED, ERR_IO
+   */
+  redactSecrets(id: string, options?: { dryRun?: boolean }): Promise<RedactReport>;
   /**
    * Merges the session's sync-conflict copies (`<id>.sync-conflict-….jsonl`, listed in its
    * `conflicts`, plus any `options.copies`) into it: the union of the records of every file by

@@ -17,7 +17,8 @@ import { checkStore, type CheckOptions, type CheckReport } from '../doctor/docto
 import { encodeJson, encodeLine } from '../format/codec.js';
 import { buildHeader, buildUpdate } from '../format/header.js';
 import { type PrepareContext, prepareEntries } from '../format/prepare.js';
-import { type Redactor, redactorFor } from '../secrets/redact.js';
+import { Redactor, redactorFor } from '../secrets/redact.js';
+import { type RedactReport, redactSession } from './rewrite/redact.js';
 import { folderKey } from './secret-key.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema, Header } from '../format/schema.js';
@@ -308,6 +309,15 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return report;
   }
 
+  /** {@inheritDoc FileMaintenance.redactSecrets} */
+  async redactSecrets(id: string, options: { dryRun?: boolean } = {}): Promise<RedactReport> {
+    // The store's key even when appends are not redacted (`redact: false`).
+    const redactor = this.#prepareContext.redactor ?? new Redactor(folderKey(this.dir));
+    const report = await this.#rewrite(id, (job) => redactSession(job, redactor, options.dryRun === true));
+    if (report.redacted) this.#emitChange(id, 'changed');
+    return report;
+  }
+
   /** {@inheritDoc SessionStore.trash} */
   async trash(id: string): Promise<string> {
     this.#assertOpen();
@@ -331,11 +341,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   }
 
   async #close(): Promise<void> {
-    try {
-      await this.#writers.close();
-    } finally {
-      await this.#catalog.close();
-    }
+    await this.#writers.close().finally(() => this.#catalog.close());
   }
 
   /**
@@ -361,9 +367,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   }
 
   #assertOpen(): void {
-    if (this.#closing !== undefined) {
-      throw new SessionStoreError('ERR_CLOSED', `The store on ${this.dir} is closed; open it again with openStore().`);
-    }
+    if (this.#closing !== undefined) throw new SessionStoreError('ERR_CLOSED', `The store on ${this.dir} is closed; open it again with openStore().`);
   }
 
   #readerContext(): { validate: EntryValidator<StoredEntry<z.output<S>>>; maxLineBytes: number } {
@@ -371,8 +375,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   }
 
   #header(id: string, init: CreateInit): Header {
-    const redactor = this.#prepareContext.redactor;
-    return buildHeader(id, redactor === undefined ? init : redactor.value(init), new Date(this.#options.now()).toISOString());
+    return buildHeader(id, this.#prepareContext.redactor?.value(init) ?? init, new Date(this.#options.now()).toISOString());
   }
 
   /** The session's info from the index, which re-validates it against the file first. */

@@ -72,12 +72,13 @@ export class Redactor {
     if (typeof value === 'string') return this.text(value, found);
     if (typeof value !== 'object' || value === null || depth > 64) return value;
     if (Array.isArray(value)) {
+      const items = value as unknown[];
       let copy: unknown[] | undefined;
-      value.forEach((item, i) => {
+      items.forEach((item, i) => {
         const next = this.#walk(item, found, depth + 1);
-        if (next !== item) (copy ??= [...value])[i] = next;
+        if (next !== item) (copy ??= [...items])[i] = next;
       });
-      return copy ?? value;
+      return copy ?? items;
     }
     let copy: Record<string, unknown> | undefined;
     for (const [key, item] of Object.entries(value)) {
