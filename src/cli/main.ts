@@ -13,6 +13,7 @@ import { registerMerge } from './commands/merge.js';
 import { registerRead } from './commands/read.js';
 import { registerReindex } from './commands/reindex.js';
 import { registerSearch } from './commands/search.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
 import { registerImport } from './commands/import.js';
@@ -58,6 +59,7 @@ registerWrite(program);
 registerTransfer(program);
 registerImport(program);
 registerServe(program);
+registerSecrets(program);
 
 // Output cut short by `| head` is not an error.
 for (const stream of [process.stdout, process.stderr]) {

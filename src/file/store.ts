@@ -312,7 +312,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   /** {@inheritDoc FileMaintenance.redactSecrets} */
   async redactSecrets(id: string, options: { dryRun?: boolean } = {}): Promise<RedactReport> {
     // The store's key even when appends are not redacted (`redact: false`).
-    const redactor = this.#prepareContext.redactor ?? new Redactor(folderKey(this.dir));
+    const redactor = this.#prepareContext.redactor ?? new Redactor(() => folderKey(this.dir));
     const report = await this.#rewrite(id, (job) => redactSession(job, redactor, options.dryRun === true));
     if (report.redacted) this.#emitChange(id, 'changed');
     return report;

@@ -34,18 +34,22 @@ const MARKER = /\[REDACTED:[a-z0-9-]+:[0-9a-f]{8}\]/;
 
 /** Finds and replaces secrets with one key and one set of rules. */
 export class Redactor {
-  readonly #key: Buffer;
+  #key: Buffer | (() => Buffer);
   readonly #rules: readonly SecretRule[];
   readonly #custom: RedactFunction | undefined;
 
-  constructor(key: Buffer, custom?: RedactFunction, rules: readonly SecretRule[] = DEFAULT_RULES) {
+  /** @param key the store's key, or a function that gets it: called on the first secret found (a store with none never makes one). */
+  constructor(key: Buffer | (() => Buffer), custom?: RedactFunction, rules: readonly SecretRule[] = DEFAULT_RULES) {
     this.#key = key;
     this.#custom = custom;
     this.#rules = rules;
   }
 
   /** The marker of `secret`. */
-  readonly mark: Mark = (kind, secret) => `[REDACTED:${kind.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}:${createHmac('sha256', this.#key).update(secret).digest('hex').slice(0, 8)}]`;
+  readonly mark: Mark = (kind, secret) => {
+    if (typeof this.#key === 'function') this.#key = this.#key();
+    return `[REDACTED:${kind.replace(/[^a-z0-9-]/gi, '-').toLowerCase()}:${createHmac('sha256', this.#key).update(secret).digest('hex').slice(0, 8)}]`;
+  };
 
   /** `text` with its secrets replaced, and what was replaced. */
   text(text: string, found?: Finding[]): string {
@@ -105,5 +109,5 @@ export class Redactor {
 /** The redactor a store's `redact` option asks for, with the store's key; undefined when off. */
 export function redactorFor(setting: boolean | RedactFunction, key: () => Buffer): Redactor | undefined {
   if (setting === false) return undefined;
-  return new Redactor(key(), typeof setting === 'function' ? setting : undefined);
+  return new Redactor(key, typeof setting === 'function' ? setting : undefined);
 }
