@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { SessionStoreError } from './core/errors.js';
 import { countOption, type FileStoreOptions, type PostgresStoreOptions, resolveCommon, resolveOptions, type StoreOptions } from './core/options.js';
 import type { EntrySchema } from './format/schema.js';
+import type { SessionStore } from './core/contract.js';
+import { applyRetention, type RetentionOptions } from './core/retention.js';
 import { FileSessionStore } from './file/store.js';
 import type { PostgresSessionStore } from './postgres/store.js';
 
@@ -37,7 +39,19 @@ export async function openStore<S extends z.ZodType = typeof EntrySchema>(option
     const maxConnections = countOption('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS, 1);
     // Loaded only for a server: a folder store never loads the driver.
     const { PostgresSessionStore: Store } = await import('./postgres/store.js');
-    return Store.open<S>(Object.freeze({ ...common, url, maxConnections }), options.schema);
+    return withRetention(await Store.open<S>(Object.freeze({ ...common, url, maxConnections }), options.schema), options.retention);
   }
-  return FileSessionStore.open(resolveOptions(options as FileStoreOptions), (options).schema);
+  return withRetention(await FileSessionStore.open(resolveOptions(options as FileStoreOptions), (options).schema), options.retention);
+}
+
+/** The store, after `retention` (when given) moved its old sessions to the trash. */
+async function withRetention<T extends { close(): Promise<void> }>(store: T, retention: RetentionOptions | undefined): Promise<T> {
+  if (retention === undefined) return store;
+  try {
+    await applyRetention(store as unknown as SessionStore, retention);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
 }

@@ -13,6 +13,7 @@ import { registerMerge } from './commands/merge.js';
 import { registerRead } from './commands/read.js';
 import { registerReindex } from './commands/reindex.js';
 import { registerSearch } from './commands/search.js';
+import { registerRetention } from './commands/retention.js';
 import { registerSecrets } from './commands/secrets.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
@@ -60,6 +61,7 @@ registerTransfer(program);
 registerImport(program);
 registerServe(program);
 registerSecrets(program);
+registerRetention(program);
 
 // Output cut short by `| head` is not an error.
 for (const stream of [process.stdout, process.stderr]) {

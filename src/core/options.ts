@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import type { RedactFunction } from '../secrets/redact.js';
+import type { RetentionOptions } from './retention.js';
 import { SessionStoreError } from './errors.js';
 
 /** When buffered entries are written. A flush happens when any threshold is reached. */
@@ -80,6 +81,11 @@ export interface CommonStoreOptions<S extends z.ZodType = z.ZodType> {
    * @default true
    */
   readonly redact?: boolean | RedactFunction;
+  /**
+   * Opt-in retention: on open, sessions not updated for `olderThan` are moved to the trash, and
+   * reported (`onPrune`, else a warning). Never applied unless given.
+   */
+  readonly retention?: RetentionOptions;
   /**
    * Clock for timestamps (`ts`, `createdAt`), in ms since the epoch. Injected by tests.
    * @default Date.now

@@ -362,4 +362,4 @@ const EMPTY = Buffer.alloc(0);
 class RewriteInProgress extends Error {}
 
 /** How often a flush waits for a rewrite and looks again before it writes anyway. */
-const MAX_REWRITE_WAITS = 3;
+const MAX_REWRITE_WAITS = 50;
