@@ -44,13 +44,11 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
   const lines: string[] = [];
   const ids: string[] = [];
   const ts = isoTime(ctx.now());
-  input.forEach((given, index) => {
+  input.forEach((raw, index) => {
     const where = input.length > 1 ? `entry ${index} for ${file}` : `entry for ${file}`;
-    if (!isPlainObject(given)) {
+    if (!isPlainObject(raw)) {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: expected a plain object.`, { path: file });
     }
-    // Redacted first: the secret is never validated, encoded, buffered or written.
-    const raw = ctx.redactor === undefined ? given : ctx.redactor.value(given);
     const type = raw['type'] ?? 'message';
     if (typeof type === 'string' && RESERVED_TYPES.has(type)) {
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: type "${type}" is reserved for the store.`, {
@@ -74,8 +72,15 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
       });
     }
     let line: string;
+    let value = result.value;
     try {
-      line = encodeJson(result.value);
+      line = encodeJson(value);
+      // Redacted before the entry is buffered (never written, never returned): the entry's JSON is
+      // tested once, and only an entry that may hold a secret is walked and encoded again.
+      if (ctx.redactor?.mayContain(line) === true) {
+        const redacted = ctx.redactor.value(value);
+        if (redacted !== value) line = encodeJson((value = redacted));
+      }
     } catch {
       // JSON.stringify overflows the stack on very deep nesting (and throws on BigInt, cycles).
       throw new SessionStoreError('ERR_INVALID_ENTRY', `Invalid ${where}: it cannot be encoded as JSON (too deeply nested, cyclic, or a BigInt). Nothing was written.`, {
@@ -92,7 +97,7 @@ export function prepareEntries<T>(input: readonly unknown[], ctx: PrepareContext
         { path: file },
       );
     }
-    entries.push(result.value);
+    entries.push(value);
     lines.push(line);
     ids.push(stamped['id']);
   });

@@ -71,5 +71,12 @@ export const DEFAULT_RULES: readonly SecretRule[] = [
   },
 ];
 
-/** Substrings at least one rule needs: a string with none of them is passed over at once. */
-export const TRIGGER = /BEGIN|sk-|gh[posur]_|github_pat_|A[KS]IA|ABIA|ACCA|secret|xox|_live_|AIza|npm_|eyJ|:\/\/|token|passw|pwd|key|credential/i;
+/** The words of secret names, in the three cases they are written in (a case-sensitive test is twice as fast). */
+const NAME_WORDS = ['secret', 'token', 'passw', 'pwd', 'key', 'credential'].flatMap((w) => [w, w[0]?.toUpperCase() + w.slice(1), w.toUpperCase()]);
+
+/**
+ * Substrings at least one rule needs: a string (or a whole entry's JSON) with none of them is
+ * passed over at once. Case-sensitive, with the case variants spelled out: measured 9 µs against
+ * 17 µs with the `i` flag on a 2.8 kB entry (docs/secrets.md).
+ */
+export const TRIGGER = new RegExp(['BEGIN ', 'sk-', 'gh[posur]_', 'github_pat_', 'A[KS]IA', 'ABIA', 'ACCA', 'xox[abposr]-', '_live_', 'AIza', 'npm_', 'eyJ', ':\\/\\/', ...NAME_WORDS].join('|'));
