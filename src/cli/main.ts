@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './context.js';
 import { registerCheck } from './commands/check.js';
 import { registerList } from './commands/list.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerMerge } from './commands/merge.js';
 import { registerRead } from './commands/read.js';
 import { registerReindex } from './commands/reindex.js';
@@ -62,6 +63,7 @@ registerImport(program);
 registerServe(program);
 registerSecrets(program);
 registerRetention(program);
+registerMcp(program);
 
 // Output cut short by `| head` is not an error.
 for (const stream of [process.stdout, process.stderr]) {
