@@ -45,9 +45,9 @@ function textOf(content: unknown): string {
 /** One shown entry as a compact block: `[time] role: text`, tool calls and results on their own lines. */
 function block(entry: Entry): string {
   const ts = typeof entry['ts'] === 'string' ? entry['ts'].replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '';
-  const id = String(entry['id'] ?? '');
+  const id = typeof entry['id'] === 'string' ? entry['id'] : '';
   const type = typeof entry['type'] === 'string' ? entry['type'] : 'message';
-  if (type === 'compaction') return `[${ts}] (${id}) compaction summary: ${cut(String(entry['summary'] ?? ''), BUDGET.message)}`;
+  if (type === 'compaction') return `[${ts}] (${id}) compaction summary: ${cut(typeof entry['summary'] === 'string' ? entry['summary'] : '', BUDGET.message)}`;
   if (type !== 'message') {
     const { type: _t, id: _i, ts: _s, ...rest } = entry;
     return `[${ts}] (${id}) ${type}: ${cut(JSON.stringify(rest), BUDGET.args)}`;
