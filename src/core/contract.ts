@@ -4,7 +4,8 @@
  */
 import type { z } from 'zod';
 import type { EntrySchema } from '../format/schema.js';
-import type { SessionInfo } from './info.js';
+import type { SessionInfo, UsageTotals } from './info.js';
+import type { HealthReport, SessionStats } from './stats.js';
 import type { ListFilter, ListOptions, ListPage } from './list-options.js';
 import type {
   AppendInput,
@@ -105,6 +106,21 @@ export interface SessionStore<S extends z.ZodType = typeof EntrySchema> {
    * @throws ERR_INVALID_OPTION (an invalid regex, limit or limitPerSession), ERR_INVALID_ID, ERR_IO
    */
   search(query: string, options?: SearchOptions): AsyncGenerator<SearchHit>;
+
+  /**
+   * The session's figures: entries by role and type, tool calls and `tool_execution`s per tool
+   * (errors, durations), tokens per model, wall time. Read from its entries.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_IO
+   */
+  stats(id: string): Promise<SessionStats>;
+  /**
+   * Records tokens learnt after the fact (a streamed response's final usage) as a `usage` entry
+   * naming `entryId`: counted in the session's totals and per model in `stats`; never a rewrite.
+   * @throws ERR_SESSION_NOT_FOUND, ERR_INVALID_ENTRY
+   */
+  updateUsage(id: string, entryId: string | undefined, usage: Partial<UsageTotals> & { model?: string }): Promise<void>;
+  /** Whether the store can be written now (the folder writable; the server answering), and if not, why. Never throws. */
+  health(): Promise<HealthReport>;
 
   /** Adds a listener of `change`, `warning` or `writeError`. */
   on<E extends keyof StoreEventMap>(event: E, listener: (...args: StoreEventMap[E]) => void): this;

@@ -2,9 +2,8 @@
  * The file backend's store: a thin facade that checks ids, then hands each call to the module that
  * does it (writers, readers, the catalog, search, doctor, rewrites). Holds no format or file logic.
  */
-import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
-import type { SessionStore, StoreEventMap } from '../core/contract.js';
+import type { SessionStore } from '../core/contract.js';
 import { emitWarning, emitWriteError, onSessionChange } from '../core/emit.js';
 import { SessionStoreError, unlessNotFound } from '../core/errors.js';
 import { assertValidId, uuidv7 } from '../core/ids.js';
@@ -22,6 +21,9 @@ import { type RedactReport, redactSession } from './rewrite/redact.js';
 import { folderKey } from './secret-key.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema, Header } from '../format/schema.js';
+import { StoreBase } from '../core/store-base.js';
+import type { HealthReport } from '../core/stats.js';
+import { folderHealth } from './fs/health.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch, collectTargets, searchTargets } from '../search/search.js';
 import { Catalog } from './catalog/catalog.js';
@@ -48,7 +50,7 @@ import { WriterRegistry } from './writers.js';
  * {@link SessionStore} contract it has the {@link FileMaintenance} calls only files need.
  * @typeParam S - the entry schema; entries read are `StoredEntry<z.output<S>>`.
  */
-export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends EventEmitter<StoreEventMap> implements SessionStore<S>, FileMaintenance {
+export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends StoreBase implements SessionStore<S>, FileMaintenance {
   /** The store folder, resolved to an absolute path. */
   readonly dir: string;
   readonly #options: ResolvedOptions;
@@ -107,9 +109,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   }
 
   /** The store folder (the contract's name for where a store lives). */
-  get location(): string {
-    return this.dir;
-  }
+  get location(): string { return this.dir; }
 
   /** {@inheritDoc SessionStore.create} */
   async create(init: CreateInit = {}): Promise<SessionInfo> {
@@ -318,6 +318,9 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return report;
   }
 
+  /** {@inheritDoc SessionStore.health} */
+  health = (): Promise<HealthReport> => folderHealth(this.dir);
+
   /** {@inheritDoc SessionStore.trash} */
   async trash(id: string): Promise<string> {
     this.#assertOpen();
@@ -335,10 +338,6 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     return this.#closing;
   }
 
-  /** Alias of `close()` for `await using store = await openStore(…)`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
 
   async #close(): Promise<void> {
     await this.#writers.close().finally(() => this.#catalog.close());

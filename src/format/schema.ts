@@ -123,19 +123,51 @@ export const CompactionSchema = z.looseObject({
   metadata: metadata.optional(),
 });
 
+/**
+ * One run of a tool: which call it answers, how it ended, when and how long. `store.stats()` sums
+ * them per tool (runs, errors, durations).
+ */
+export const ToolExecutionSchema = z.looseObject({
+  type: z.literal('tool_execution'),
+  ...stamped,
+  toolCallId: z.string().optional(),
+  name: z.string().min(1),
+  status: z.enum(['ok', 'error', 'cancelled', 'timeout', 'running']),
+  startedAt: isoTimestamp.optional(),
+  endedAt: isoTimestamp.optional(),
+  durationMs: z.number().nonnegative().optional(),
+  error: z.string().optional(),
+});
+
+/**
+ * Tokens of one model call, recorded apart from a message (`updateUsage`, or a runtime that
+ * learns usage late): counted in the session's totals like a message's `usage`, and per `model`
+ * in `store.stats()`. `entryId` names the message it belongs to, if any.
+ */
+export const UsageRecordSchema = z.looseObject({
+  type: z.literal('usage'),
+  ...stamped,
+  model: z.string().optional(),
+  entryId: z.string().optional(),
+  usage: UsageSchema,
+});
+
+/** Types with a schema of their own: a custom entry cannot take them. */
+const BUILT_IN_TYPES = new Set(['message', 'compaction', 'tool_execution', 'usage']);
+
 /** Any other entry type (an agent's own events): kept and returned as they are. */
 export const CustomEntrySchema = z.looseObject({
   type: z
     .string()
     .min(1)
-    .refine((t) => t !== 'message' && t !== 'compaction' && !RESERVED_TYPES.has(t), {
+    .refine((t) => !BUILT_IN_TYPES.has(t) && !RESERVED_TYPES.has(t), {
       message: 'this type is reserved for the store',
     }),
   ...stamped,
 });
 
-/** The built-in entry schema: messages, compactions, and entries of other types kept as they are. */
-export const EntrySchema = z.union([MessageSchema, CompactionSchema, CustomEntrySchema]);
+/** The built-in entry schema: messages, compactions, tool executions, usage records, and entries of other types kept as they are. */
+export const EntrySchema = z.union([MessageSchema, CompactionSchema, ToolExecutionSchema, UsageRecordSchema, CustomEntrySchema]);
 
 /** Header line of a session file. */
 export type Header = z.output<typeof HeaderSchema>;
@@ -147,6 +179,10 @@ export type Usage = z.output<typeof UsageSchema>;
 export type MessageEntry = z.output<typeof MessageSchema>;
 /** A compaction entry. */
 export type CompactionEntry = z.output<typeof CompactionSchema>;
+/** A tool execution entry. */
+export type ToolExecutionEntry = z.output<typeof ToolExecutionSchema>;
+/** A usage record entry. */
+export type UsageRecordEntry = z.output<typeof UsageRecordSchema>;
 /** `T` without `type`, keeping its known keys beside its index signature (`Omit` would keep only the latter). */
 type WithoutType<T> = { [K in keyof T as K extends 'type' ? never : K]: T[K] };
 
@@ -156,12 +192,16 @@ export type Entry = z.output<typeof EntrySchema>;
 export type EntryInput =
   | (WithoutType<z.input<typeof MessageSchema>> & { type?: 'message' })
   | z.input<typeof CompactionSchema>
+  | z.input<typeof ToolExecutionSchema>
+  | z.input<typeof UsageRecordSchema>
   | z.input<typeof CustomEntrySchema>;
 
 // Compiled once: the generated parsers are about 2× faster per line than the interpreted ones
 // (measured when the codec was written; docs/performance.md).
 const compiledMessage = z.compile(MessageSchema);
 const compiledCompaction = z.compile(CompactionSchema);
+const compiledToolExecution = z.compile(ToolExecutionSchema);
+const compiledUsageRecord = z.compile(UsageRecordSchema);
 const compiledCustom = z.compile(CustomEntrySchema);
 
 /** Validates an entry against the built-in schema, dispatching on `type` so each line runs one parser. */
@@ -171,6 +211,10 @@ export function parseBuiltinEntry(value: Record<string, unknown>): z.ZodSafePars
       return compiledMessage.safeParse(value);
     case 'compaction':
       return compiledCompaction.safeParse(value);
+    case 'tool_execution':
+      return compiledToolExecution.safeParse(value);
+    case 'usage':
+      return compiledUsageRecord.safeParse(value);
     default:
       return compiledCustom.safeParse(value);
   }

@@ -6,11 +6,10 @@
  * run on the server, and `change` events cross processes by LISTEN / NOTIFY.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
-import type { SessionStore, StoreEventMap } from '../core/contract.js';
+import type { SessionStore } from '../core/contract.js';
 import { emitWriteError, onSessionChange } from '../core/emit.js';
 import { SessionStoreError, unlessNotFound } from '../core/errors.js';
 import { assertValidId, uuidv7 } from '../core/ids.js';
@@ -25,6 +24,8 @@ import { type PrepareContext, prepareEntries } from '../format/prepare.js';
 import { redactorFor } from '../secrets/redact.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema } from '../format/schema.js';
+import { StoreBase } from '../core/store-base.js';
+import type { HealthReport } from '../core/stats.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch } from '../search/search.js';
 import { createPool, isUnavailable, redactUrl, serverError } from './connect.js';
@@ -47,7 +48,7 @@ export interface ResolvedPostgresOptions extends ResolvedCommon {
  * (`repair`, `mergeConflicts`, `check`, `reindex`, `watch`) it does not need: rows cannot be torn.
  * @typeParam S - the entry schema; entries read are `StoredEntry<z.output<S>>`.
  */
-export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> extends EventEmitter<StoreEventMap> implements SessionStore<S> {
+export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> extends StoreBase implements SessionStore<S> {
   /** The server and database, without the password. */
   readonly location: string;
   readonly #options: ResolvedPostgresOptions;
@@ -293,14 +294,20 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   }
 
   /** {@inheritDoc SessionStore.close} */
+  /** {@inheritDoc SessionStore.health} */
+  async health(): Promise<HealthReport> {
+    const t0 = performance.now();
+    try {
+      await this.#pool.query('SELECT 1');
+      return { ok: true, location: this.location, ms: performance.now() - t0 };
+    } catch (err) {
+      return { ok: false, location: this.location, ms: performance.now() - t0, problem: serverError(err, this.location, 'reach the server').message };
+    }
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
-  }
-
-  /** Alias of `close()` for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 
   async #close(): Promise<void> {

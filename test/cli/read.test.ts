@@ -178,7 +178,7 @@ describe('stats', () => {
     const json = await runJson<{ sessions: unknown[]; total: { sessions: number; entries: number; problems: number; usage: { input: number; cacheRead: number } } }>(['stats'], { dir });
     expect(json.total).toMatchObject({ sessions: 3, entries: 10, problems: 1, usage: { input: 2600, cacheRead: 500 } });
     expect(json.sessions).toHaveLength(3);
-    const one = await runJson<{ kinds: Record<string, number>; toolCalls: number }>(['stats', 'alpha-one'], { dir });
-    expect(one).toMatchObject({ kinds: { user: 2, assistant: 2, tool: 1, compaction: 1 }, toolCalls: 1 });
+    const one = await runJson<{ entries: Record<string, number>; toolCalls: number }>(['stats', 'alpha-one'], { dir });
+    expect(one).toMatchObject({ entries: { user: 2, assistant: 2, tool: 1, compaction: 1 }, toolCalls: 1 });
   });
 });

@@ -1,8 +1,9 @@
 /** `stats`: entries, tokens, size and problem lines, per session and in total. */
 import type { Command } from 'commander';
-import type { SessionInfo, FileSessionStore, UsageTotals } from '../../index.js';
+import type { SessionInfo, UsageTotals } from '../../index.js';
 import { action, type Context, EXIT } from '../context.js';
 import { formatBytes, formatCount, table } from '../format.js';
+import { costOf, priceTable } from '../prices.js';
 import { Progress } from '../progress.js';
 import { named } from './read.js';
 import { allSessions, examples } from './shared.js';
@@ -27,42 +28,35 @@ function totalsOf(infos: readonly SessionInfo[]): Totals {
   };
 }
 
-/** Counts of one session's entries by kind (role for messages, type otherwise) and its tool calls. */
-async function breakdown(store: FileSessionStore, id: string): Promise<{ kinds: Record<string, number>; toolCalls: number; toolResultBytes: number }> {
-  const kinds: Record<string, number> = {};
-  let toolCalls = 0;
-  let toolResultBytes = 0;
-  for await (const entry of store.stream(id)) {
-    const e = entry as Record<string, unknown>;
-    const kind = e['type'] === 'message' ? String(e['role']) : String(e['type']);
-    kinds[kind] = (kinds[kind] ?? 0) + 1;
-    if (Array.isArray(e['toolCalls'])) toolCalls += e['toolCalls'].length;
-    if (Array.isArray(e['content'])) toolCalls += (e['content'] as { type?: unknown }[]).filter((p) => p.type === 'tool_call').length;
-    if (e['role'] === 'tool') toolResultBytes += Buffer.byteLength(typeof e['content'] === 'string' ? e['content'] : JSON.stringify(e['content']));
-  }
-  return { kinds, toolCalls, toolResultBytes };
-}
-
-async function stats(ctx: Context, name: string | undefined, opts: { json?: boolean }): Promise<number> {
-  void opts;
+async function stats(ctx: Context, name: string | undefined, opts: { json?: boolean; prices?: string }): Promise<number> {
   const store = await ctx.open();
   const { c } = ctx;
   if (name !== undefined) {
     const { id, info } = await named(store, name);
-    const detail = await breakdown(store, id);
+    const figures = await store.stats(id);
+    const prices = priceTable(opts.prices);
+    const costs = Object.fromEntries(Object.entries(figures.tokens).map(([model, tokens]) => [model, costOf(model, tokens, prices)]));
     if (ctx.json) {
-      ctx.printJson({ id, title: info.title, entries: info.entryCount, bytes: info.bytes, problems: info.problems, usage: info.usage, ...detail });
+      ctx.printJson({ ...figures, title: info.title, bytes: info.bytes, problems: info.problems, usage: info.usage, estimatedCostUsd: costs });
       return EXIT.OK;
     }
     const u = info.usage;
+    const usd = (n: number | undefined): string => (n === undefined ? c.dim('no price') : `~$${n.toFixed(n < 1 ? 4 : 2)}`);
     const rows: [string, string][] = [
-      ['entries', `${info.entryCount} (${Object.entries(detail.kinds).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})`],
-      ['tool calls', `${detail.toolCalls} (results ${formatBytes(detail.toolResultBytes)})`],
-      ['tokens', `${formatCount(u.input)} input · ${formatCount(u.output)} output · ${formatCount(u.cacheRead)} cache read · ${formatCount(u.cacheWrite)} cache write${u.total > 0 ? ` · ${formatCount(u.total)} total` : ''}`],
+      ['entries', `${info.entryCount} (${Object.entries(figures.entries).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})`],
+      ['tool calls', String(figures.toolCalls)],
+      ...Object.entries(figures.tools).map(([tool, t]): [string, string] => [
+        `  ${tool}`,
+        `${t.calls} calls${t.executions > 0 ? ` · ${t.executions} runs · mean ${t.meanMs} ms · max ${t.maxMs} ms` : ''}${t.errors > 0 ? ` · ${c.red(`${t.errors} failed`)}` : ''}`,
+      ]),
+      ['tokens', `${formatCount(u.input)} input · ${formatCount(u.output)} output · ${formatCount(u.cacheRead)} cache read · ${formatCount(u.cacheWrite)} cache write`],
+      ...Object.entries(figures.tokens).map(([model, t]): [string, string] => [`  ${model}`, `${formatCount(t.input + t.output + t.cacheRead + t.cacheWrite)} tokens · ${usd(costs[model])}`]),
+      ['wall time', figures.wallTimeMs > 0 ? `${(figures.wallTimeMs / 60_000).toFixed(1)} min (${figures.startedAt ?? ''} → ${figures.endedAt ?? ''})` : '—'],
       ['size', formatBytes(info.bytes)],
       ['problem lines', info.problems > 0 ? c.red(String(info.problems)) : '0'],
     ];
-    ctx.out(`${c.bold(info.title ?? '(untitled)')} ${c.dim(id)}\n${rows.map(([k, v]) => `${c.dim(k.padEnd(14))}${v}`).join('\n')}\n`);
+    const pad = Math.max(14, ...rows.map(([k]) => k.length + 2));
+    ctx.out(`${c.bold(info.title ?? '(untitled)')} ${c.dim(id)}\n${rows.map(([k, v]) => `${c.dim(k.padEnd(pad))}${v}`).join('\n')}\n${c.dim('Costs are estimates from list prices (sessionlog stats --prices file.json to use your own).')}\n`);
     return EXIT.OK;
   }
   const progress = new Progress('reading', { json: ctx.json });
@@ -100,9 +94,10 @@ async function stats(ctx: Context, name: string | undefined, opts: { json?: bool
 export function registerStats(program: Command): void {
   program
     .command('stats')
-    .description('entries, tokens (input / output / cache), size and problem lines, per session and in total')
+    .description('entries, tokens, size and problem lines per session and in total; for one session also tools (runs, errors, durations), tokens and estimated cost per model, wall time')
     .argument('[id]', 'one session (id or unique prefix) in detail')
     .option('--json', 'print the figures as JSON')
-    .addHelpText('after', examples(['sessionlog stats', 'sessionlog stats 0190a3', 'sessionlog stats --json | jq .total.usage']))
+    .option('--prices <file>', 'a JSON price table (USD per million tokens per model) over the built-in one; also $SESSIONLOG_PRICES')
+    .addHelpText('after', examples(['sessionlog stats', 'sessionlog stats 0190a3', 'sessionlog stats 0190a3 --prices my-prices.json', 'sessionlog stats --json | jq .total.usage']))
     .action(action(stats));
 }

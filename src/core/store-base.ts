@@ -1,0 +1,43 @@
+/**
+ * What every backend's store does the same way over the contract's own methods: its figures,
+ * late usage records, and `await using`. A backend extends this instead of `EventEmitter`.
+ */
+import { EventEmitter } from 'node:events';
+import type { StoreEventMap } from './contract.js';
+import type { UsageTotals } from './info.js';
+import { type SessionStats, StatsFold } from './stats.js';
+import type { SessionInfo } from './info.js';
+
+/** The contract methods the shared ones are built on. */
+interface Reads {
+  get(id: string): Promise<SessionInfo | undefined>;
+  stream(id: string): AsyncIterable<{ readonly type: string; readonly id: string; readonly ts: string }>;
+  append(id: string, entries: readonly Record<string, unknown>[]): Promise<unknown>;
+  flush(id?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The shared part of every backend. */
+export abstract class StoreBase extends EventEmitter<StoreEventMap> {
+  /** {@inheritDoc SessionStore.stats} */
+  async stats(id: string): Promise<SessionStats> {
+    const self = this as unknown as Reads;
+    const info = await self.get(id);
+    const fold = new StatsFold(id, info?.model);
+    for await (const entry of self.stream(id)) fold.add(entry as unknown as Record<string, unknown>);
+    return fold.result();
+  }
+
+  /** {@inheritDoc SessionStore.updateUsage} */
+  async updateUsage(id: string, entryId: string | undefined, usage: Partial<UsageTotals> & { model?: string }): Promise<void> {
+    const self = this as unknown as Reads;
+    const { model, ...counts } = usage;
+    await self.append(id, [{ type: 'usage', ...(entryId === undefined ? {} : { entryId }), ...(model === undefined ? {} : { model }), usage: counts }]);
+    await self.flush(id);
+  }
+
+  /** Alias of `close()` for `await using store = await openStore(…)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return (this as unknown as Reads).close();
+  }
+}
