@@ -24,7 +24,7 @@ export abstract class StoreBase extends EventEmitter<StoreEventMap> {
     const self = this as unknown as Reads;
     const info = await self.get(id);
     const fold = new StatsFold(id, info?.model);
-    for await (const entry of self.stream(id)) fold.add(entry as unknown as Record<string, unknown>);
+    for await (const entry of self.stream(id)) fold.add(entry);
     return fold.result();
   }
 
