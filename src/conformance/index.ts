@@ -19,6 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionStore } from '../core/contract.js';
 import type { StoreOptions } from '../core/options.js';
 import type { ChangeEvent } from '../core/types.js';
+import { describeArtifacts } from './artifacts.js';
 import { describeFigures } from './figures.js';
 import { describeListing } from './listing.js';
 import { describeReading } from './reading.js';
@@ -100,6 +101,7 @@ export function describeSessionStore(name: string, open: () => Promise<SessionSt
     describeReading(fresh);
     describeListing(fresh);
     describeFigures(fresh);
+    describeArtifacts(fresh);
     describeEvents(fresh);
     describeProcesses(fresh, options);
   });

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { EntrySchema } from '../format/schema.js';
 import type { SessionInfo, UsageTotals } from './info.js';
 import type { HealthReport, SessionStats } from './stats.js';
+import type { ArtifactStore } from './artifacts.js';
 import type { ListFilter, ListOptions, ListPage } from './list-options.js';
 import type {
   AppendInput,
@@ -38,6 +39,8 @@ export interface StoreEventMap {
 export interface SessionStore<S extends z.ZodType = typeof EntrySchema> {
   /** Where the store lives, for messages: the folder, or the server without its password. */
   readonly location: string;
+  /** Files and images the sessions produced, content-addressed by sha256, kept out of the transcripts. */
+  readonly artifacts: ArtifactStore;
 
   /**
    * Creates a session; its header is stored when the promise resolves.

@@ -34,6 +34,8 @@ export const ErrorCodes = {
   UNAVAILABLE: 'ERR_UNAVAILABLE',
   /** The database server refused the credentials (wrong password, no such role, not permitted). */
   AUTH: 'ERR_AUTH',
+  /** Not an artifact ref (`sha256:` and 64 lowercase hex digits): refused before any path is built. */
+  INVALID_REF: 'ERR_INVALID_REF',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */

@@ -22,6 +22,7 @@ import { folderKey } from './secret-key.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema, Header } from '../format/schema.js';
 import { StoreBase } from '../core/store-base.js';
+import { FileArtifacts } from './artifacts.js';
 import type { HealthReport } from '../core/stats.js';
 import { folderHealth } from './fs/health.js';
 import { makeValidator } from '../format/validate.js';
@@ -52,6 +53,8 @@ import { WriterRegistry } from './writers.js';
  */
 export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends StoreBase implements SessionStore<S>, FileMaintenance {
   /** The store folder, resolved to an absolute path. */
+  /** Files and images of the sessions, content-addressed, out of the transcripts (docs/format.md). */
+  readonly artifacts: FileArtifacts;
   readonly dir: string;
   readonly #options: ResolvedOptions;
   readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
@@ -79,6 +82,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   private constructor(options: ResolvedOptions, schema: S | undefined, redactor: Redactor | undefined) {
     super();
     this.dir = options.dir;
+    this.artifacts = new FileArtifacts(options.dir, options.durable);
     this.#options = options;
     this.#validate = makeValidator(schema);
     this.#prepareContext = {
@@ -173,6 +177,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     assertValidId(id);
     this.#writers.discard(id);
     if (await removeSessionFile(sessionPath(this.dir, id))) this.#emitChange(id, 'deleted');
+    await this.artifacts.release(id);
   }
 
   /** {@inheritDoc SessionStore.fork} */
@@ -199,10 +204,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   /** {@inheritDoc SessionStore.append} */
   async append(id: string, entry: AppendInput<S>): Promise<StoredEntry<z.output<S>>>;
   async append(id: string, entries: readonly AppendInput<S>[]): Promise<StoredEntry<z.output<S>>[]>;
-  async append(
-    id: string,
-    input: AppendInput<S> | readonly AppendInput<S>[],
-  ): Promise<StoredEntry<z.output<S>> | StoredEntry<z.output<S>>[]> {
+  async append(id: string, input: AppendInput<S> | readonly AppendInput<S>[]): Promise<StoredEntry<z.output<S>> | StoredEntry<z.output<S>>[]> {
     this.#assertOpen();
     // A session with a writer has a valid id (writers are only made for validated ids): the
     // common append skips the check, and allocates no context either.
@@ -222,14 +224,10 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   }
 
   /** {@inheritDoc SessionStore.flush} */
-  async flush(id?: string): Promise<void> {
-    await this.#flushWriters(id, false);
-  }
+  flush(id?: string): Promise<void> { return this.#flushWriters(id, false); }
 
   /** {@inheritDoc SessionStore.sync} */
-  async sync(id?: string): Promise<void> {
-    await this.#flushWriters(id, true);
-  }
+  sync(id?: string): Promise<void> { return this.#flushWriters(id, true); }
 
   /** {@inheritDoc SessionStore.read} */
   async read(id: string, options: ReadOptions = {}): Promise<ReadResult<StoredEntry<z.output<S>>>> {

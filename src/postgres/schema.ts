@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { SessionStoreError } from '../core/errors.js';
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** Advisory lock key of migrations: "sessionlog" as bytes, folded into 63 bits. */
 const MIGRATION_LOCK = 0x73657373696f6e6cn;
 
@@ -54,6 +54,23 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (session_id, entry_id)
   );
   CREATE INDEX IF NOT EXISTS sessionlog_entries_text ON sessionlog_entries USING gin (search_text gin_trgm_ops);
+  `,
+  // 2: artifacts, content-addressed; a session's references go with it.
+  `
+  CREATE TABLE IF NOT EXISTS sessionlog_artifacts (
+    ref text PRIMARY KEY,
+    data bytea NOT NULL,
+    size bigint NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS sessionlog_artifact_refs (
+    session_id text NOT NULL REFERENCES sessionlog_sessions (id) ON DELETE CASCADE,
+    ref text NOT NULL REFERENCES sessionlog_artifacts (ref),
+    media_type text,
+    name text,
+    seq bigserial,
+    PRIMARY KEY (session_id, ref)
+  );
+  CREATE INDEX IF NOT EXISTS sessionlog_artifact_refs_ref ON sessionlog_artifact_refs (ref);
   `,
 ];
 

@@ -25,6 +25,7 @@ import { redactorFor } from '../secrets/redact.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema } from '../format/schema.js';
 import { StoreBase } from '../core/store-base.js';
+import { PgArtifacts } from './artifacts.js';
 import type { HealthReport } from '../core/stats.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch } from '../search/search.js';
@@ -52,6 +53,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   /** The server and database, without the password. */
   readonly location: string;
   readonly #options: ResolvedPostgresOptions;
+  /** Files and images of the sessions, content-addressed (docs/backends.md). */
+  readonly artifacts: PgArtifacts;
   readonly #pool: pg.Pool;
   readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
   #prepare: PrepareContext<StoredEntry<z.output<S>>>;
@@ -92,6 +95,7 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.#options = options;
     this.location = redactUrl(options.url);
     this.#pool = createPool(options.url, options.maxConnections);
+    this.artifacts = new PgArtifacts(this.#pool, this.location);
     this.#validate = makeValidator(schema);
     this.#prepare = { validate: this.#validate, maxEntryBytes: options.maxEntryBytes, newId: () => uuidv7(options.now()), now: options.now };
     // A natural end flushes what is buffered (an async write cannot run in `exit` or after a
@@ -139,6 +143,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.#writers.delete(id);
     const result = await this.#call('delete a session', () => this.#pool.query('DELETE FROM sessionlog_sessions WHERE id = $1', [id]));
     if ((result.rowCount ?? 0) > 0) this.#emitChange(id, 'deleted');
+    // Its artifact references went with it (ON DELETE CASCADE); the artifacts nobody uses now go too.
+    await this.#call('remove unused artifacts', () => this.artifacts.gc());
   }
 
   /** {@inheritDoc SessionStore.list} */
@@ -216,14 +222,10 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   }
 
   /** {@inheritDoc SessionStore.flush} */
-  async flush(id?: string): Promise<void> {
-    await this.#flushWriters(id, this.#options.durable);
-  }
+  flush(id?: string): Promise<void> { return this.#flushWriters(id, this.#options.durable); }
 
   /** {@inheritDoc SessionStore.sync} */
-  async sync(id?: string): Promise<void> {
-    await this.#flushWriters(id, true);
-  }
+  sync(id?: string): Promise<void> { return this.#flushWriters(id, true); }
 
   /** {@inheritDoc SessionStore.read} */
   async read(id: string, options: ReadOptions = {}): Promise<ReadResult<StoredEntry<z.output<S>>>> {
