@@ -42,3 +42,20 @@ export interface SessionInfo {
    */
   readonly conflicts: readonly string[];
 }
+
+/** A session in brief, as a listing shows it (the viewer's list, the MCP server's answers). */
+export function briefOf(info: SessionInfo) {
+  return {
+    id: info.id,
+    title: info.title,
+    model: info.model,
+    cwd: info.cwd,
+    createdAt: info.createdAt,
+    updatedAt: info.updatedAt,
+    entries: info.entryCount,
+    bytes: info.bytes,
+    tokens: info.usage.total > 0 ? info.usage.total : info.usage.input + info.usage.output,
+    problems: info.problems,
+    parent: info.parent?.id,
+  };
+}

@@ -9,7 +9,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { SessionStore } from '../core/contract.js';
 import { SessionStoreError } from '../core/errors.js';
-import type { SessionInfo } from '../core/info.js';
+import { briefOf } from '../core/info.js';
 import type { Redactor } from '../secrets/redact.js';
 import { BUDGET, cut, renderCompact } from './compact.js';
 
@@ -35,18 +35,6 @@ async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResu
   }
 }
 
-function row(info: SessionInfo) {
-  return {
-    id: info.id,
-    title: info.title,
-    model: info.model,
-    cwd: info.cwd,
-    updatedAt: info.updatedAt,
-    entries: info.entryCount,
-    tokens: info.usage.total > 0 ? info.usage.total : info.usage.input + info.usage.output,
-    ...(info.parent === undefined ? {} : { parent: info.parent.id }),
-  };
-}
 
 /** An MCP server over `store` (connect it to a transport). */
 export function createMcpServer(store: SessionStore, options: McpOptions = {}): McpServer {
@@ -74,7 +62,7 @@ export function createMcpServer(store: SessionStore, options: McpOptions = {}): 
           cursor: args.cursor,
           filter: { ...(args.cwd === undefined ? {} : { cwd: args.cwd }), ...(args.model === undefined ? {} : { model: args.model }), ...(args.title === undefined ? {} : { title: args.title }), ...(args.since === undefined ? {} : { updatedAfter: args.since }) },
         });
-        return text(redact(JSON.stringify({ sessions: page.sessions.map(row), nextCursor: page.nextCursor }, null, 1)));
+        return text(redact(JSON.stringify({ sessions: page.sessions.map(briefOf), nextCursor: page.nextCursor }, null, 1)));
       }),
   );
 
@@ -153,7 +141,7 @@ export function createMcpServer(store: SessionStore, options: McpOptions = {}): 
           last = stored.ts;
         }
         const wallMs = first !== undefined && last !== undefined ? Date.parse(last) - Date.parse(first) : 0;
-        return text(redact(JSON.stringify({ ...(info === undefined ? {} : row(info)), bytes: info?.bytes, problems: info?.problems, usage: info?.usage, kinds, toolCalls: tools, toolErrors, wallTimeSeconds: Math.round(wallMs / 1000) }, null, 1)));
+        return text(redact(JSON.stringify({ ...(info === undefined ? {} : briefOf(info)), bytes: info?.bytes, problems: info?.problems, usage: info?.usage, kinds, toolCalls: tools, toolErrors, wallTimeSeconds: Math.round(wallMs / 1000) }, null, 1)));
       }),
   );
 

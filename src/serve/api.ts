@@ -5,7 +5,7 @@
  */
 import type { SessionStore } from '../core/contract.js';
 import { SessionStoreError } from '../core/errors.js';
-import type { SessionInfo } from '../core/info.js';
+import { briefOf } from '../core/info.js';
 import type { ListFilter } from '../core/list-options.js';
 import { renderEntries, renderProblems } from './render.js';
 
@@ -22,22 +22,6 @@ export interface Answer {
 
 const bad = (message: string): Answer => ({ status: 400, body: { error: message } });
 
-/** What the list shows of a session. */
-function row(info: SessionInfo) {
-  return {
-    id: info.id,
-    title: info.title,
-    model: info.model,
-    cwd: info.cwd,
-    createdAt: info.createdAt,
-    updatedAt: info.updatedAt,
-    entries: info.entryCount,
-    bytes: info.bytes,
-    tokens: info.usage.total > 0 ? info.usage.total : info.usage.input + info.usage.output,
-    problems: info.problems,
-    parent: info.parent?.id,
-  };
-}
 
 /** GET /api/sessions?cursor&limit&cwd&model&title&since: one page, newest first. */
 export async function listSessions(store: SessionStore, q: URLSearchParams): Promise<Answer> {
@@ -53,7 +37,7 @@ export async function listSessions(store: SessionStore, q: URLSearchParams): Pro
   }
   const limit = Math.min(Number(q.get('limit') ?? 100) || 100, 500);
   const page = await store.list({ limit, cursor: q.get('cursor') ?? undefined, filter });
-  return { status: 200, body: { sessions: page.sessions.map(row), nextCursor: page.nextCursor } };
+  return { status: 200, body: { sessions: page.sessions.map(briefOf), nextCursor: page.nextCursor } };
 }
 
 /** GET /api/search?q: entries whose text holds `q` (the store's full-text search), a snippet each. */
@@ -93,7 +77,7 @@ export async function readSession(store: SessionStore, id: string, q: URLSearchP
   return {
     status: 200,
     body: {
-      session: row(info),
+      session: briefOf(info),
       metadata: info.metadata,
       usage: info.usage,
       children: await children(store, id),
