@@ -28,14 +28,20 @@ export interface Pruned {
 
 const UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
+/** A duration written `30m`, `12h`, `90d` or `2w`, in ms; undefined for anything else. */
+export function durationMs(text: string): number | undefined {
+  const match = /^(\d+)([mhdw])$/.exec(text);
+  return match === null ? undefined : Number(match[1]) * (UNITS[match[2] as string] ?? 0);
+}
+
 /** `olderThan` in ms. @throws ERR_INVALID_OPTION */
 export function ageMs(olderThan: number | string): number {
   if (typeof olderThan === 'number' && Number.isFinite(olderThan) && olderThan > 0) return olderThan;
-  const match = typeof olderThan === 'string' ? /^(\d+)([mhdw])$/.exec(olderThan) : null;
-  if (match === null || Number(match[1]) <= 0) {
+  const ms = typeof olderThan === 'string' ? durationMs(olderThan) : undefined;
+  if (ms === undefined || ms <= 0) {
     throw new SessionStoreError('ERR_INVALID_OPTION', `Expected \`retention.olderThan\` to be a positive number of ms or a duration like 90d, 12h, 2w; got ${JSON.stringify(olderThan)}.`);
   }
-  return Number(match[1]) * (UNITS[match[2] as string] ?? 0);
+  return ms;
 }
 
 /** Moves the sessions last updated before `now - olderThan` to the trash (or, with `dryRun`, lists them). */

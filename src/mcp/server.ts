@@ -125,23 +125,11 @@ export function createMcpServer(store: SessionStore, options: McpOptions = {}): 
     (args) =>
       guarded(async () => {
         const id = await store.resolveId(args.id);
-        const info = await store.get(id);
-        const kinds: Record<string, number> = {};
-        const tools: Record<string, number> = {};
-        let toolErrors = 0;
-        let first: string | undefined;
-        let last: string | undefined;
-        for await (const stored of store.stream(id)) {
-          const e = stored as Record<string, unknown>;
-          const kind = e['type'] === 'message' ? String(e['role']) : String(e['type']);
-          kinds[kind] = (kinds[kind] ?? 0) + 1;
-          for (const call of Array.isArray(e['toolCalls']) ? (e['toolCalls'] as Record<string, unknown>[]) : []) tools[String(call['name'])] = (tools[String(call['name'])] ?? 0) + 1;
-          if (e['role'] === 'tool' && e['isError'] === true) toolErrors++;
-          first ??= stored.ts;
-          last = stored.ts;
-        }
-        const wallMs = first !== undefined && last !== undefined ? Date.parse(last) - Date.parse(first) : 0;
-        return text(redact(JSON.stringify({ ...(info === undefined ? {} : briefOf(info)), bytes: info?.bytes, problems: info?.problems, usage: info?.usage, kinds, toolCalls: tools, toolErrors, wallTimeSeconds: Math.round(wallMs / 1000) }, null, 1)));
+        const [info, stats] = await Promise.all([store.get(id), store.stats(id)]);
+        const toolCalls = Object.fromEntries(Object.entries(stats.tools).flatMap(([name, tool]) => (tool.calls > 0 ? [[name, tool.calls]] : [])));
+        const toolErrors = Object.values(stats.tools).reduce((n, tool) => n + tool.errors, 0);
+        const figures = { kinds: stats.entries, toolCalls, toolErrors, tokensPerModel: stats.tokens, wallTimeSeconds: Math.round(stats.wallTimeMs / 1000) };
+        return text(redact(JSON.stringify({ ...(info === undefined ? {} : briefOf(info)), usage: info?.usage, ...figures }, null, 1)));
       }),
   );
 

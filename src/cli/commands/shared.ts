@@ -1,6 +1,7 @@
 /** Option parsers and help text shared by the commands. */
 import { InvalidArgumentError } from 'commander';
 import type { SessionInfo, FileSessionStore } from '../../index.js';
+import { durationMs } from '../../core/retention.js';
 import { CliError } from '../context.js';
 
 /** Parses a whole number >= 0 (commander reports the error as a usage error). */
@@ -17,12 +18,10 @@ export function positive(value: string): number {
   return n;
 }
 
-const UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
 /** Parses a time: an ISO date or date-time, or a duration back from now (`30m`, `12h`, `7d`, `2w`). Returns ISO. */
 export function since(value: string, now: number = Date.now()): string {
-  const relative = /^(\d+)([mhdw])$/.exec(value);
-  if (relative !== null) return new Date(now - Number(relative[1]) * (UNITS[relative[2] as string] ?? 0)).toISOString();
+  const back = durationMs(value);
+  if (back !== undefined) return new Date(now - back).toISOString();
   const ms = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
     throw new InvalidArgumentError('expected a date (2026-11-02, 2026-11-02T10:00) or a duration (30m, 12h, 7d, 2w).');
