@@ -20,6 +20,7 @@ import type { SessionStore } from '../core/contract.js';
 import type { StoreOptions } from '../core/options.js';
 import type { ChangeEvent } from '../core/types.js';
 import { describeArtifacts } from './artifacts.js';
+import { describeEmbeddings } from './embeddings.js';
 import { describeFigures } from './figures.js';
 import { describeListing } from './listing.js';
 import { describeReading } from './reading.js';
@@ -38,14 +39,18 @@ export interface Opener {
   reopen: ((store: SessionStore) => Promise<SessionStore>) | undefined;
 }
 
-/** The child script: beside this module when built; from the build when this module runs from source (the project's own tests). */
+/** A child script: beside this module when built; from the build when this module runs from source (the project's own tests). */
 const HERE = fileURLToPath(import.meta.url);
-const CHILD = HERE.endsWith('.ts') ? fileURLToPath(new URL('../../dist/conformance/child.js', import.meta.url)) : fileURLToPath(new URL('./child.js', import.meta.url));
+const childScript = (name: string): string => fileURLToPath(HERE.endsWith('.ts') ? new URL(`../../dist/conformance/${name}.js`, import.meta.url) : new URL(`./${name}.js`, import.meta.url));
 
-/** Runs the conformance child; resolves with its stdout lines, or kills it with SIGKILL after `killAfterAcks` acknowledged flushes. */
-export function runChild(options: StoreOptions, id: string, tag: string, count: number, every: number, killAfterAcks?: number): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
+/**
+ * Runs a conformance child (`child`: appends, flushing every `every`; `embed-child`: upserts
+ * vectors of dimension `every`); resolves with its stdout lines, or kills it with SIGKILL after
+ * `killAfterAcks` acknowledgements.
+ */
+export function runChild(options: StoreOptions, id: string, tag: string, count: number, every: number, killAfterAcks?: number, script: 'child' | 'embed-child' = 'child'): Promise<{ lines: string[]; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(options), id, tag, String(count), String(every)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [childScript(script), JSON.stringify(options), id, tag, String(count), String(every)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -102,6 +107,7 @@ export function describeSessionStore(name: string, open: () => Promise<SessionSt
     describeListing(fresh);
     describeFigures(fresh);
     describeArtifacts(fresh);
+    describeEmbeddings(fresh, options);
     describeEvents(fresh);
     describeProcesses(fresh, options);
   });

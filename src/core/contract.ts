@@ -7,6 +7,7 @@ import type { EntrySchema } from '../format/schema.js';
 import type { SessionInfo, UsageTotals } from './info.js';
 import type { HealthReport, SessionStats } from './stats.js';
 import type { ArtifactStore } from './artifacts.js';
+import type { EmbeddingStore } from './embeddings.js';
 import type { ListFilter, ListOptions, ListPage } from './list-options.js';
 import type {
   AppendInput,
@@ -41,6 +42,8 @@ export interface SessionStore<S extends z.ZodType = typeof EntrySchema> {
   readonly location: string;
   /** Files and images the sessions produced, content-addressed by sha256, kept out of the transcripts. */
   readonly artifacts: ArtifactStore;
+  /** Vectors for recall, each tied to a session, searched by cosine similarity; deleted with their session. */
+  readonly embeddings: EmbeddingStore;
 
   /**
    * Creates a session; its header is stored when the promise resolves.

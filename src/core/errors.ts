@@ -36,6 +36,10 @@ export const ErrorCodes = {
   AUTH: 'ERR_AUTH',
   /** Not an artifact ref (`sha256:` and 64 lowercase hex digits): refused before any path is built. */
   INVALID_REF: 'ERR_INVALID_REF',
+  /** A vector that is not numbers, holds NaN or an infinite value, or is all zeros: nothing was stored. */
+  INVALID_VECTOR: 'ERR_INVALID_VECTOR',
+  /** A vector whose length is not the store's dimension (one embedding model per store): nothing was stored. */
+  DIMENSION_MISMATCH: 'ERR_DIMENSION_MISMATCH',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */

@@ -23,6 +23,7 @@ import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema, Header } from '../format/schema.js';
 import { StoreBase } from '../core/store-base.js';
 import { FileArtifacts } from './artifacts.js';
+import { FileEmbeddings } from './embeddings/file-embeddings.js';
 import type { HealthReport } from '../core/stats.js';
 import { folderHealth } from './fs/health.js';
 import { makeValidator } from '../format/validate.js';
@@ -52,9 +53,11 @@ import { WriterRegistry } from './writers.js';
  * @typeParam S - the entry schema; entries read are `StoredEntry<z.output<S>>`.
  */
 export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends StoreBase implements SessionStore<S>, FileMaintenance {
-  /** The store folder, resolved to an absolute path. */
   /** Files and images of the sessions, content-addressed, out of the transcripts (docs/format.md). */
   readonly artifacts: FileArtifacts;
+  /** Vectors for recall, searched by cosine similarity, in one binary file (docs/format.md). */
+  readonly embeddings: FileEmbeddings;
+  /** The store folder, resolved to an absolute path. */
   readonly dir: string;
   readonly #options: ResolvedOptions;
   readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
@@ -83,6 +86,8 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     super();
     this.dir = options.dir;
     this.artifacts = new FileArtifacts(options.dir, options.durable);
+    const redact = <T>(value: T): T => redactor?.value(value) ?? value;
+    this.embeddings = new FileEmbeddings({ ...options, redact, warn: (message, path) => emitWarning(this, { code: 'SESSIONLOG_EMBEDDINGS_DAMAGED', message: `${path}: ${message}` }) });
     this.#options = options;
     this.#validate = makeValidator(schema);
     this.#prepareContext = {
@@ -178,6 +183,7 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     this.#writers.discard(id);
     if (await removeSessionFile(sessionPath(this.dir, id))) this.#emitChange(id, 'deleted');
     await this.artifacts.release(id);
+    await this.embeddings.deleteBySession(id);
   }
 
   /** {@inheritDoc SessionStore.fork} */
@@ -332,13 +338,8 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
 
   /** Flushes everything and releases timers and exit hooks. Idempotent: returns the same promise. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    this.#closing ??= this.#writers.close().finally(() => this.#catalog.close());
     return this.#closing;
-  }
-
-
-  async #close(): Promise<void> {
-    await this.#writers.close().finally(() => this.#catalog.close());
   }
 
   /**

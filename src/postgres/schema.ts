@@ -4,11 +4,14 @@
  * something this code does not know), never downgraded. Migrations run under an advisory lock, so
  * many processes opening one database at once migrate it once.
  */
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { SessionStoreError } from '../core/errors.js';
 
 /** The schema version this code writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+/** Advisory lock key of changes to embeddings ("slembed"): held to commit, so their numbers commit in order. */
+export const EMBEDDING_LOCK = 0x736c656d626564n;
 /** Advisory lock key of migrations: "sessionlog" as bytes, folded into 63 bits. */
 const MIGRATION_LOCK = 0x73657373696f6e6cn;
 
@@ -72,6 +75,32 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS sessionlog_artifact_refs_ref ON sessionlog_artifact_refs (ref);
   `,
+  // 3: embeddings. Every change takes a number from one sequence, under one advisory lock held to
+  // commit, so numbers commit in order and a process's copy catches up by asking for the numbers
+  // above the last it saw; a removal (also by a session's cascade) leaves a tombstone with its number.
+  `
+  CREATE SEQUENCE IF NOT EXISTS sessionlog_embedding_seq;
+  CREATE TABLE IF NOT EXISTS sessionlog_embeddings (
+    id text PRIMARY KEY,
+    session_id text NOT NULL REFERENCES sessionlog_sessions (id) ON DELETE CASCADE,
+    entry_id text,
+    text text,
+    metadata jsonb,
+    vector bytea NOT NULL,
+    seq bigint NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS sessionlog_embeddings_seq ON sessionlog_embeddings (seq);
+  CREATE INDEX IF NOT EXISTS sessionlog_embeddings_session ON sessionlog_embeddings (session_id);
+  CREATE TABLE IF NOT EXISTS sessionlog_embedding_tombstones (seq bigint PRIMARY KEY, id text NOT NULL);
+  CREATE OR REPLACE FUNCTION sessionlog_embedding_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_advisory_xact_lock(${EMBEDDING_LOCK});
+    INSERT INTO sessionlog_embedding_tombstones (seq, id) VALUES (nextval('sessionlog_embedding_seq'), OLD.id);
+    RETURN OLD;
+  END $$;
+  DROP TRIGGER IF EXISTS sessionlog_embedding_removed ON sessionlog_embeddings;
+  CREATE TRIGGER sessionlog_embedding_removed AFTER DELETE ON sessionlog_embeddings FOR EACH ROW EXECUTE FUNCTION sessionlog_embedding_removed();
+  `,
 ];
 
 /**
@@ -104,4 +133,11 @@ export async function migrate(client: pg.ClientBase, where: string): Promise<voi
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** The database's key for redaction markers (docs/secrets.md), made by the first store that needs it. */
+export async function redactKey(client: pg.ClientBase): Promise<Buffer> {
+  await client.query("INSERT INTO sessionlog_meta (key, value) VALUES ('redact_key', $1) ON CONFLICT (key) DO NOTHING", [randomBytes(32).toString('hex')]);
+  const key = await client.query<{ value: string }>("SELECT value FROM sessionlog_meta WHERE key = 'redact_key'");
+  return Buffer.from(key.rows[0]?.value ?? '', 'hex');
 }

@@ -5,7 +5,6 @@
  * buffered like the file backend's and committed one transaction per flush, listing and search
  * run on the server, and `change` events cross processes by LISTEN / NOTIFY.
  */
-import { randomBytes } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
@@ -26,6 +25,7 @@ import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema } from '../format/schema.js';
 import { StoreBase } from '../core/store-base.js';
 import { PgArtifacts } from './artifacts.js';
+import { PgEmbeddings, withEmbeddingLock } from './embeddings.js';
 import type { HealthReport } from '../core/stats.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch } from '../search/search.js';
@@ -33,7 +33,7 @@ import { createPool, isUnavailable, redactUrl, serverError } from './connect.js'
 import { ChangeListener, channelOf } from './notify.js';
 import { decodeRows, entriesAfter, listSessions, readEntries, sessionRow } from './queries.js';
 import { infoOf } from './rows.js';
-import { migrate } from './schema.js';
+import { migrate, redactKey } from './schema.js';
 import { searchServer } from './search.js';
 import { copySession, insertSession, resolvePrefix } from './sessions.js';
 import { PgWriter } from './writer.js';
@@ -55,6 +55,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   readonly #options: ResolvedPostgresOptions;
   /** Files and images of the sessions, content-addressed (docs/backends.md). */
   readonly artifacts: PgArtifacts;
+  /** Vectors for recall, rows searched in this process (docs/backends.md). */
+  readonly embeddings: PgEmbeddings;
   readonly #pool: pg.Pool;
   readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
   #prepare: PrepareContext<StoredEntry<z.output<S>>>;
@@ -74,11 +76,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
         await migrate(client, store.location);
         const schema = await client.query<{ schema: string }>('SELECT current_schema() AS schema');
         store.#channel = channelOf(schema.rows[0]?.schema ?? 'public');
-        if (options.redact !== false) {
-          await client.query("INSERT INTO sessionlog_meta (key, value) VALUES ('redact_key', $1) ON CONFLICT (key) DO NOTHING", [randomBytes(32).toString('hex')]);
-          const key = await client.query<{ value: string }>("SELECT value FROM sessionlog_meta WHERE key = 'redact_key'");
-          store.#prepare = { ...store.#prepare, redactor: redactorFor(options.redact, () => Buffer.from(key.rows[0]?.value ?? '', 'hex')) };
-        }
+        const key = options.redact === false ? undefined : await redactKey(client);
+        if (key !== undefined) store.#prepare = { ...store.#prepare, redactor: redactorFor(options.redact, () => key) };
       } finally {
         client.release();
       }
@@ -96,6 +95,7 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.location = redactUrl(options.url);
     this.#pool = createPool(options.url, options.maxConnections);
     this.artifacts = new PgArtifacts(this.#pool, this.location);
+    this.embeddings = new PgEmbeddings({ pool: this.#pool, where: this.location, redact: (value) => this.#prepare.redactor?.value(value) ?? value });
     this.#validate = makeValidator(schema);
     this.#prepare = { validate: this.#validate, maxEntryBytes: options.maxEntryBytes, newId: () => uuidv7(options.now()), now: options.now };
     // A natural end flushes what is buffered (an async write cannot run in `exit` or after a
@@ -141,8 +141,9 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     assertValidId(id);
     this.#writers.get(id)?.discard();
     this.#writers.delete(id);
-    const result = await this.#call('delete a session', () => this.#pool.query('DELETE FROM sessionlog_sessions WHERE id = $1', [id]));
-    if ((result.rowCount ?? 0) > 0) this.#emitChange(id, 'deleted');
+    // Under the embeddings lock: the cascade to the session's vectors leaves tombstones (schema.ts).
+    const deleted = await this.#call('delete a session', () => withEmbeddingLock(this.#pool, (client) => client.query('DELETE FROM sessionlog_sessions WHERE id = $1', [id])));
+    if ((deleted.rowCount ?? 0) > 0) this.#emitChange(id, 'deleted');
     // Its artifact references went with it (ON DELETE CASCADE); the artifacts nobody uses now go too.
     await this.#call('remove unused artifacts', () => this.artifacts.gc());
   }

@@ -49,6 +49,10 @@ export interface LockTiming {
   readonly staleMs?: number;
   /** Attempts after the first while the lock is held by a live process. @default 3 */
   readonly retries?: number;
+  /** The first wait, doubled at each attempt. @default 100 */
+  readonly firstBackoffMs?: number;
+  /** The longest wait: for locks held a few milliseconds at a time by many writers. @default none */
+  readonly maxBackoffMs?: number;
 }
 
 /** The lock folder of a session file: hidden, beside it, never a session name. */
@@ -292,7 +296,9 @@ export async function withRewriteLock<T>(file: string, task: (assertHeld: () => 
       } else if (attempt >= retries) {
         throw new SessionStoreError('ERR_LOCKED', `${file} is being rewritten by another process (a repair or merge); try again when it is done.`, { path: file });
       } else {
-        await new Promise((resolve) => setTimeout(resolve, FIRST_BACKOFF_MS * 2 ** attempt));
+        const wait = (timing.firstBackoffMs ?? FIRST_BACKOFF_MS) * 2 ** attempt;
+        // Jitter where waits are capped, so writers that collided once do not collide again in step.
+        await new Promise((resolve) => setTimeout(resolve, timing.maxBackoffMs === undefined ? wait : Math.min(wait, timing.maxBackoffMs) * (0.5 + Math.random())));
       }
     }
   } catch (err) {
