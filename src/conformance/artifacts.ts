@@ -26,6 +26,20 @@ export function describeArtifacts(open: Opener): void {
       expect((await store.read(a.id)).entries[0]?.['content']).toEqual([{ type: 'image', ref: put.ref, mediaType: 'image/png' }]);
     });
 
+    it('getStream: a large artifact read as a stream, byte for byte', async () => {
+      const store = await open();
+      await store.create({ id: 'a' });
+      const big = Buffer.alloc(9 * 1024 * 1024 + 7);
+      for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) % 251;
+      const { ref } = await store.artifacts.put('a', Readable.from([big.subarray(0, 5_000_000), big.subarray(5_000_000)]));
+      const chunks: Buffer[] = [];
+      for await (const chunk of (await store.artifacts.getStream(ref)) as Readable) chunks.push(chunk as Buffer);
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(Buffer.concat(chunks).equals(big)).toBe(true);
+      expect(await store.artifacts.getStream(`sha256:${'0'.repeat(64)}`)).toBeUndefined();
+      expect(await codeOf(store.artifacts.getStream('../x'))).toBe('ERR_INVALID_REF');
+    });
+
     it('refs are checked before anything is touched; unknown sessions refused', async () => {
       const store = await open();
       for (const bad of ['../../etc/passwd', 'sha256:../../x', `sha256:${'A'.repeat(64)}`, 'md5:abc', '']) {

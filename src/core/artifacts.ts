@@ -37,6 +37,11 @@ export interface ArtifactStore {
   put(sessionId: string, data: ArtifactData, options?: PutOptions): Promise<ArtifactInfo>;
   /** The bytes of `ref`, or undefined when the store has none. @throws ERR_INVALID_REF */
   get(ref: string): Promise<Buffer | undefined>;
+  /**
+   * The bytes of `ref` as a stream, for artifacts too large to hold in memory at once; undefined
+   * when the store has none. @throws ERR_INVALID_REF
+   */
+  getStream(ref: string): Promise<Readable | undefined>;
   /** The artifacts of a session, in the order first put. */
   list(sessionId: string): Promise<ArtifactInfo[]>;
   /**

@@ -18,6 +18,8 @@ export interface RowInfo {
 export class VectorSet {
   readonly dimensions: number;
   #rows: Float32Array;
+  /** The same memory as bytes, for copying stored vectors in (one view: making one per row is slow). */
+  #bytes: Uint8Array;
   /** Per row: a small number for its session, so a session filter compares integers. */
   #sessionOf: Int32Array;
   #info: RowInfo[] = [];
@@ -27,6 +29,7 @@ export class VectorSet {
   constructor(dimensions: number) {
     this.dimensions = dimensions;
     this.#rows = new Float32Array(dimensions * 16);
+    this.#bytes = new Uint8Array(this.#rows.buffer);
     this.#sessionOf = new Int32Array(16);
   }
 
@@ -50,8 +53,8 @@ export class VectorSet {
 
   /** Adds or replaces a vector given as the bytes of a stored unit vector (little-endian float32), as loading does. */
   setBytes(item: RowInfo, bytes: Uint8Array): void {
-    const row = this.#place(item);
-    new Uint8Array(this.#rows.buffer, row * this.dimensions * 4, this.dimensions * 4).set(bytes);
+    const row = this.#place(item); // first: placing may grow (and replace) the buffer
+    this.#bytes.set(bytes, row * this.dimensions * 4);
   }
 
   /** The row of `item`'s id (a new one at the end when it has none), its info and session set. */
@@ -164,12 +167,20 @@ export class VectorSet {
     return code;
   }
 
-  #grow(rows: number): void {
+  /**
+   * Makes room for `rows` vectors at once. Loading a file reserves what its size implies: growing
+   * step by step costs more than the loading itself (every new buffer is zeroed and faulted in).
+   */
+  reserve(rows: number): void {
+    this.#grow(rows, rows);
+  }
+
+  #grow(rows: number, capacity = Math.max(rows, (this.#rows.length / this.dimensions) * 2)): void {
     if (rows * this.dimensions <= this.#rows.length) return;
-    const capacity = Math.max(rows, Math.ceil((this.#rows.length / this.dimensions) * 1.5));
     const next = new Float32Array(capacity * this.dimensions);
     next.set(this.#rows);
     this.#rows = next;
+    this.#bytes = new Uint8Array(next.buffer);
     const sessions = new Int32Array(capacity);
     sessions.set(this.#sessionOf);
     this.#sessionOf = sessions;

@@ -5,12 +5,14 @@
  * Removing unused artifacts never races a put: the reference's foreign key locks the artifact row,
  * so a removal that meets a new reference fails and leaves it.
  */
+import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { type ArtifactData, type ArtifactInfo, type ArtifactStore, digestOf, type PutOptions, refOf, wholeBytes } from '../core/artifacts.js';
 import { SessionStoreError } from '../core/errors.js';
 import { assertValidId } from '../core/ids.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
+const STREAM_SLICE = 4 << 20;
 
 async function collect(data: ArtifactData): Promise<Buffer> {
   const whole = wholeBytes(data);
@@ -63,6 +65,28 @@ export class PgArtifacts implements ArtifactStore {
     digestOf(ref);
     const result = await this.#pool.query<{ data: Buffer }>('SELECT data FROM sessionlog_artifacts WHERE ref = $1', [ref]);
     return result.rows[0]?.data;
+  }
+
+  /**
+   * {@inheritDoc ArtifactStore.getStream}
+   * Read from the server 4 MB at a time (the column is stored uncompressed, so a slice is read
+   * without the whole value): memory stays bounded whatever the size.
+   */
+  async getStream(ref: string): Promise<Readable | undefined> {
+    digestOf(ref);
+    const head = await this.#pool.query<{ size: string }>('SELECT size FROM sessionlog_artifacts WHERE ref = $1', [ref]);
+    if (head.rows[0] === undefined) return undefined;
+    const size = Number(head.rows[0].size);
+    const pool = this.#pool;
+    const where = this.#where;
+    return Readable.from((async function* slices() {
+      for (let at = 0; at < size; at += STREAM_SLICE) {
+        const slice = await pool.query<{ data: Buffer }>('SELECT substring(data FROM $2::int FOR $3::int) AS data FROM sessionlog_artifacts WHERE ref = $1', [ref, at + 1, STREAM_SLICE]);
+        const data = slice.rows[0]?.data;
+        if (data === undefined) throw new SessionStoreError('ERR_INVALID_REF', `Artifact ${ref} was removed from ${where} while it was read.`);
+        yield data;
+      }
+    })(), { objectMode: false });
   }
 
   /** {@inheritDoc ArtifactStore.list} */

@@ -75,10 +75,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS sessionlog_artifact_refs_ref ON sessionlog_artifact_refs (ref);
   `,
-  // 3: embeddings. Every change takes a number from one sequence, under one advisory lock held to
+  // 3: artifacts stored uncompressed (read in slices by getStream); embeddings. Every change takes a number from one sequence, under one advisory lock held to
   // commit, so numbers commit in order and a process's copy catches up by asking for the numbers
   // above the last it saw; a removal (also by a session's cascade) leaves a tombstone with its number.
   `
+  ALTER TABLE sessionlog_artifacts ALTER COLUMN data SET STORAGE EXTERNAL;
   CREATE SEQUENCE IF NOT EXISTS sessionlog_embedding_seq;
   CREATE TABLE IF NOT EXISTS sessionlog_embeddings (
     id text PRIMARY KEY,

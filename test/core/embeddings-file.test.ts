@@ -64,6 +64,17 @@ describe('file embeddings', () => {
     await Promise.all([store.close(), reader.close()]);
   });
 
+  it('a record larger than the read buffer (a 9 MB text) is read back', async () => {
+    const dir = tempDir();
+    const store = await storeWith(dir, 2, 4);
+    await store.embeddings.upsert({ id: 'long', sessionId: 's', vector: [0, 0, 0, 1], text: 'x'.repeat(9 << 20) });
+    const fresh = await openStore({ dir });
+    const [hit] = await fresh.embeddings.search([0, 0, 0, 1], { limit: 1 });
+    expect(hit?.id).toBe('long');
+    expect(hit?.text).toHaveLength(9 << 20);
+    await Promise.all([store.close(), fresh.close()]);
+  });
+
   it('a file of a newer format, or not ours, is refused with a code and left alone', async () => {
     const dir = tempDir();
     (await storeWith(dir, 1, 4)).close();

@@ -239,6 +239,8 @@ export class FileEmbeddings implements EmbeddingStore {
       throw new SessionStoreError(decoded === undefined ? 'ERR_UNSAFE_FILE' : 'ERR_UNSUPPORTED_VERSION', `${this.#file} is not an embeddings file this sessionlog can read (format ${decoded?.version ?? 'unknown'}); move it away or upgrade sessionlog.`, { path: this.#file });
     }
     this.#set = new VectorSet(decoded.dimensions);
+    // An upsert record is its vector and about 50 bytes more: room for every record at once.
+    this.#set.reserve(Math.ceil((fs.fstatSync(fd).size - HEADER_BYTES) / (decoded.dimensions * 4 + 50)));
     this.#ino = ino;
     this.#offset = HEADER_BYTES;
     this.#records = 0;
@@ -246,12 +248,21 @@ export class FileEmbeddings implements EmbeddingStore {
 
   #replay(fd: number, size: number): void {
     const set = this.#set as VectorSet;
-    let carry = Buffer.alloc(0);
-    while (this.#offset + carry.length < size) {
-      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - this.#offset - carry.length));
-      const read = fs.readSync(fd, chunk, 0, chunk.length, this.#offset + carry.length);
+    // One buffer for the whole pass: what a chunk ends with (a record cut by the chunk's end) is
+    // moved to its start and the next chunk read after it.
+    let buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - this.#offset));
+    let carried = 0;
+    while (this.#offset + carried < size) {
+      if (carried === buffer.length) {
+        // One record bigger than the buffer (a long text): a bigger buffer.
+        const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, size - this.#offset));
+        buffer.copy(bigger);
+        buffer = bigger;
+      }
+      const want = Math.min(buffer.length - carried, size - this.#offset - carried);
+      const read = fs.readSync(fd, buffer, carried, want, this.#offset + carried);
       if (read === 0) break;
-      const bytes = carry.length === 0 ? chunk.subarray(0, read) : Buffer.concat([carry, chunk.subarray(0, read)]);
+      const bytes = buffer.subarray(0, carried + read);
       const parsed = parseRecords(bytes, set.dimensions);
       for (const record of parsed.records) {
         if (record.op === 'upsert') set.setBytes(record.info, record.vector);
@@ -261,7 +272,7 @@ export class FileEmbeddings implements EmbeddingStore {
       this.#records += parsed.records.length;
       if (parsed.skipped > 0) this.#options.warn(`Skipped ${parsed.skipped} damaged bytes (a write cut short by a crash?) in the embeddings file; the vectors after them are read.`, this.#file);
       this.#offset += parsed.consumed;
-      carry = Buffer.from(bytes.subarray(parsed.consumed));
+      carried = bytes.copy(buffer, 0, parsed.consumed);
     }
   }
 }
