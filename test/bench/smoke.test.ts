@@ -42,3 +42,11 @@ test('a quick run of the bench runs every case and reports every row', async () 
   // The temp folder is cleaned: only the report is left.
   expect(fs.readdirSync(dir)).toEqual(['performance.md']);
 }, 150_000);
+
+test('a quick run of the embeddings and artifacts bench reports every row and agrees with its floor', () => {
+  const run = spawnSync(process.execPath, ['bench/embeddings.mjs', '3000', 'quick'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  expect(run.stderr).not.toContain('disagrees');
+  const rows = run.stdout.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| figure'));
+  expect(rows.map((line) => line.split(' | ')[0])).toEqual(expect.arrayContaining(['| load in a fresh store (first call)', '| artifact put 4 MB (a file stream, hashed as written)', '| usearch HNSW: search top-10, recall@10']));
+  expect(rows.find((line) => line.includes('exact'))).toMatch(/vs floor/);
+});

@@ -18,7 +18,7 @@ import { VectorSet } from '../../core/vector-set.js';
 import { DIR_MODE, fdatasync, FILE_MODE, fsyncDir } from '../fs/files.js';
 import { withRewriteLock } from '../fs/lock.js';
 import { sessionPath } from '../fs/paths.js';
-import { decodeHeader, encodeDelete, encodeDeleteSession, encodeHeader, encodeUpsert, FORMAT_VERSION, HEADER_BYTES, parseRecords } from './log-format.js';
+import { decodeHeader, MIN_UPSERT_OVERHEAD, encodeDelete, encodeDeleteSession, encodeHeader, encodeUpsert, FORMAT_VERSION, HEADER_BYTES, parseRecords } from './log-format.js';
 
 export const EMBEDDINGS_DIR = '.embeddings';
 const FILE_NAME = 'vectors.bin';
@@ -239,8 +239,9 @@ export class FileEmbeddings implements EmbeddingStore {
       throw new SessionStoreError(decoded === undefined ? 'ERR_UNSAFE_FILE' : 'ERR_UNSUPPORTED_VERSION', `${this.#file} is not an embeddings file this sessionlog can read (format ${decoded?.version ?? 'unknown'}); move it away or upgrade sessionlog.`, { path: this.#file });
     }
     this.#set = new VectorSet(decoded.dimensions);
-    // An upsert record is its vector and about 50 bytes more: room for every record at once.
-    this.#set.reserve(Math.ceil((fs.fstatSync(fd).size - HEADER_BYTES) / (decoded.dimensions * 4 + 50)));
+    // An upsert record is its vector and at least 33 bytes more: room for every record at once
+    // (an upper bound: growing past a low guess would double the memory).
+    this.#set.reserve(Math.ceil((fs.fstatSync(fd).size - HEADER_BYTES) / (decoded.dimensions * 4 + MIN_UPSERT_OVERHEAD)));
     this.#ino = ino;
     this.#offset = HEADER_BYTES;
     this.#records = 0;

@@ -24,6 +24,8 @@ export const HEADER_BYTES = 16;
 const RECORD_MAGIC = 0x43_45_56_53; // "SVEC" read as a little-endian u32
 const PREFIX_BYTES = 12;
 const ABSENT = 0xff_ff_ff_ff;
+/** The smallest upsert record beside its vector: prefix, op byte, five string lengths. */
+export const MIN_UPSERT_OVERHEAD = PREFIX_BYTES + 1 + 5 * 4;
 
 const enum Op {
   Upsert = 1,
