@@ -15,6 +15,9 @@ import { readLines, type ReaderContext } from '../file/session/reader.js';
 import { readFirstLine } from '../file/session/scan.js';
 import { TRASH_DIR } from '../file/session/trash.js';
 import { INDEX_FILE, loadIndex } from '../file/catalog/catalog-file.js';
+import { ARTIFACTS_DIR } from '../file/artifacts.js';
+import { EMBEDDINGS_DIR } from '../file/embeddings/file-embeddings.js';
+import { artifactFindings, embeddingFindings } from './side-stores.js';
 
 /** What a finding is about. */
 export type FindingKind =
@@ -33,7 +36,9 @@ export type FindingKind =
   | 'conflict-copy'
   | 'index-drift'
   | 'recovery-file'
-  | 'trash';
+  | 'trash'
+  | 'artifact-corrupt'
+  | 'embeddings-damaged';
 
 /** `error`: data the reader skips; `warning`: something to clean up; `info`: nothing wrong. */
 export type Severity = 'error' | 'warning' | 'info';
@@ -193,6 +198,10 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
     } else if (name === TRASH_DIR && entry.isDirectory()) {
       const trashed = (await fs.promises.readdir(full)).filter((n) => n.endsWith('.jsonl')).length;
       if (trashed > 0) out.push({ severity: 'info', kind: 'trash', file: name, message: `${plural(trashed, 'session')} in the trash`, fix: `move one back with mv, or empty it with rm -r ${JSON.stringify(full)}` });
+    } else if (name === ARTIFACTS_DIR && entry.isDirectory()) {
+      out.push(...(await artifactFindings(dir)));
+    } else if (name === EMBEDDINGS_DIR && entry.isDirectory()) {
+      out.push(...(await embeddingFindings(dir)));
     } else if (name.includes('.jsonl.recovered-')) {
       const of = name.slice(0, name.indexOf('.jsonl.recovered-'));
       recovered.set(of, [...(recovered.get(of) ?? []), name]);

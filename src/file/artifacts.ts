@@ -21,7 +21,8 @@ import { DIR_MODE } from './fs/files.js';
 import { SESSION_EXT } from './fs/paths.js';
 import { TRASH_DIR } from './session/trash.js';
 
-const ROOT = '.artifacts';
+/** The folder of the artifacts, in the store folder. */
+export const ARTIFACTS_DIR = '.artifacts';
 const WRITE_BATCH = 1 << 20;
 
 /** The file backend's `store.artifacts`. */
@@ -32,13 +33,18 @@ export class FileArtifacts implements ArtifactStore {
 
   constructor(dir: string, durable: boolean) {
     this.#dir = dir;
-    this.#root = path.join(dir, ROOT);
+    this.#root = path.join(dir, ARTIFACTS_DIR);
     this.#durable = durable;
   }
 
-  /** Whether session `id` is there, in the folder or in its trash (a trashed session keeps its artifacts). */
+  /**
+   * Whether session `id` is there, in the folder or in its trash (a trashed session keeps its
+   * artifacts), also under a stamped trash name (`<id>.<stamp>.jsonl`: a second copy trashed).
+   */
   async #exists(id: string): Promise<boolean> {
-    return fs.existsSync(path.join(this.#dir, `${id}${SESSION_EXT}`)) || fs.existsSync(path.join(this.#dir, TRASH_DIR, `${id}${SESSION_EXT}`));
+    if (fs.existsSync(path.join(this.#dir, `${id}${SESSION_EXT}`))) return true;
+    const trashed = await names(path.join(this.#dir, TRASH_DIR));
+    return trashed.some((name) => name === `${id}${SESSION_EXT}` || (name.startsWith(`${id}.`) && name.endsWith(SESSION_EXT)));
   }
 
   /** {@inheritDoc ArtifactStore.put} */
@@ -136,6 +142,29 @@ export class FileArtifacts implements ArtifactStore {
       }
     }
     return removed;
+  }
+
+  /**
+   * Re-hashes every blob (for `doctor`): the refs whose bytes no longer match their name (a disk
+   * error, an edit by hand). Reads only.
+   */
+  async verify(): Promise<{ ref: string; file: string }[]> {
+    const bad: { ref: string; file: string }[] = [];
+    for (const prefix of await names(path.join(this.#root, 'blobs'))) {
+      for (const hex of await names(path.join(this.#root, 'blobs', prefix))) {
+        if (!/^[0-9a-f]{64}$/.test(hex)) continue;
+        const file = this.#blob(hex);
+        const hash = createHash('sha256');
+        try {
+          for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+        } catch (err) {
+          if (errnoOf(err) === 'ENOENT') continue; // removed since listed: nobody used it
+          throw ioError('read', file, err);
+        }
+        if (hash.digest('hex') !== hex) bad.push({ ref: `sha256:${hex}`, file: path.relative(this.#dir, file) });
+      }
+    }
+    return bad;
   }
 
   #blob(hex: string): string {

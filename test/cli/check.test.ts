@@ -199,4 +199,26 @@ describe('doctor and repair', () => {
     expect(reindexed.sessions).toBe(2);
     expect((await runJson<Report>(['doctor'], { dir })).findings).toEqual([]);
   });
+
+  it('re-hashes artifact blobs and reads the embeddings file: a changed blob is an error, a torn vector record a warning', async () => {
+    const dir = await seedStore(tempDir());
+    const { openStore } = await import('../../src/index.js');
+    const store = await openStore({ dir });
+    const { ref } = await store.artifacts.put('beta', Buffer.from('the real bytes'));
+    await store.embeddings.upsertMany([{ id: 'v1', sessionId: 'beta', vector: [1, 0] }, { id: 'v2', sessionId: 'beta', vector: [0, 1] }]);
+    await store.close();
+    expect((await runJson<Report>(['doctor'], { dir })).findings).toEqual([]);
+    const hex = ref.slice('sha256:'.length);
+    const blob = path.join(dir, '.artifacts', 'blobs', hex.slice(0, 2), hex);
+    fs.chmodSync(blob, 0o600);
+    fs.writeFileSync(blob, 'the rEal bytes');
+    const vectors = path.join(dir, '.embeddings', 'vectors.bin');
+    fs.truncateSync(vectors, fs.statSync(vectors).size - 3);
+    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    expect(report.findings).toMatchObject([
+      { severity: 'error', kind: 'artifact-corrupt', file: path.join('.artifacts', 'blobs', hex.slice(0, 2), hex) },
+      { severity: 'warning', kind: 'embeddings-damaged', file: path.join('.embeddings', 'vectors.bin') },
+    ]);
+    expect(JSON.stringify(report)).not.toContain('rEal');
+  });
 });

@@ -56,6 +56,23 @@ describe('retention', () => {
     expect((await runCli(['trash', 'restore', '../fresh.jsonl'], { dir })).code).toBe(2);
   });
 
+  it('a trashed session keeps its vectors and artifacts; emptying the trash deletes them (not another session’s)', async () => {
+    const dir = await folder();
+    const store = await openStore({ dir });
+    const shared = await store.artifacts.put('old', 'shared bytes');
+    await store.artifacts.put('fresh', 'shared bytes');
+    const own = await store.artifacts.put('old', 'only old');
+    await store.embeddings.upsertMany([{ id: 'o', sessionId: 'old', vector: [1, 0] }, { id: 'f', sessionId: 'fresh', vector: [0, 1] }]);
+    await store.trash('old');
+    expect(await store.artifacts.gc()).toEqual([]);
+    expect(await store.embeddings.count()).toBe(2);
+    expect((await runCli(['trash', 'empty'], { dir })).code).toBe(0);
+    expect((await store.embeddings.search([1, 0])).map((h) => h.id)).toEqual(['f']);
+    expect(await store.artifacts.get(own.ref)).toBeUndefined();
+    expect((await store.artifacts.get(shared.ref))?.toString()).toBe('shared bytes');
+    await store.close();
+  });
+
   it('openStore({ retention }) moves old sessions on open and reports them; without it nothing moves', async () => {
     const dir = await folder();
     const plain = await openStore({ dir });

@@ -51,6 +51,13 @@ async function trashRestore(ctx: Context, name: string): Promise<number> {
 async function trashEmpty(ctx: Context, opts: { olderThan?: string; dryRun?: boolean }): Promise<number> {
   const store = await ctx.open();
   const gone = emptyTrash(store.dir, { ...(opts.olderThan === undefined ? {} : { before: since(opts.olderThan) }), dryRun: opts.dryRun === true });
+  if (opts.dryRun !== true) {
+    // Deleted for good: their vectors go, and the artifacts no other session (live or trashed) uses.
+    for (const id of new Set(gone.flatMap((f) => (f.session === undefined ? [] : [f.session])))) {
+      if ((await store.get(id)) === undefined && !listTrash(store.dir).some((f) => f.session === id)) await store.embeddings.deleteBySession(id);
+    }
+    await store.artifacts.gc();
+  }
   if (ctx.json) ctx.printJson({ dryRun: opts.dryRun === true, deleted: gone });
   else {
     for (const f of gone) ctx.out(`${opts.dryRun === true ? 'would delete' : 'deleted'} ${f.name}  ${ctx.c.dim(formatBytes(f.bytes))}\n`);
