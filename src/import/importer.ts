@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decompress } from 'fzstd';
+import { moveInlineImages, type PutImage } from './images.js';
 import type { SessionStore } from '../core/contract.js';
 import { replaceAtomically } from '../file/fs/atomic.js';
 import { idProblem } from '../core/ids.js';
@@ -224,6 +225,8 @@ async function importFile(
       ...(parent === undefined ? {} : { parent: { id: parent } }),
     });
   }
+  const put: PutImage = (bytes, mediaType) => store.artifacts.put(id, bytes, mediaType === undefined ? {} : { mediaType });
+  for (const item of wanted) item.entry = await moveInlineImages(item.entry, put);
   for (let i = 0; i < wanted.length; i += 500) await store.append(id, wanted.slice(i, i + 500).map(({ entry }) => entry) as never);
   await store.flush(id);
   // The position last, once the entries are written: an interrupted run re-reads, never skips.

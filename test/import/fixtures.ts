@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const CLAUDE_SESSION = '5b0c2a4e-1f6d-4c1e-9a7b-3d2e1f0a9b8c';
+/** The bytes of the images pasted into the transcripts, base64 (an image's first bytes are enough). */
+export const PNG = 'iVBORw0KGgo=';
+export const JPEG = '/9j/4AAQSkZJRgABAQ==';
 export const CODEX_SESSION = '0199a3b2-7c4d-7e5f-8a6b-9c0d1e2f3a4b';
 /** A thinking block's signature: must come back byte for byte. */
 export const SIGNATURE = 'EqQBCkYIBRgCKkBv+z/9Xk3==sig\\u0000ok';
@@ -30,7 +33,7 @@ export function claudeLines(): string[] {
     line({ type: 'file-history-snapshot', messageId: 'u5', snapshot: { trackedFileBackups: {} }, isSnapshotUpdate: false }),
     line({ type: 'queue-operation', operation: 'enqueue', timestamp: '2026-11-02T10:00:09.000Z', content: 'also run the tests' }),
     // A timestamp out of order, and an image.
-    line({ ...base('u6', 'u5', '2026-11-02T09:59:59.000Z'), type: 'user', message: { role: 'user', content: [{ type: 'text', text: 'Here is the screenshot' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] } }),
+    line({ ...base('u6', 'u5', '2026-11-02T09:59:59.000Z'), type: 'user', message: { role: 'user', content: [{ type: 'text', text: 'Here is the screenshot' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] } }),
     line({ ...base('u7', 'u6', '2026-11-02T10:01:00.000Z'), type: 'assistant', requestId: 'req_2', message: { id: 'msg_2', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'The exports map is wrong.' }], stop_reason: 'end_turn', usage: { input_tokens: 100, output_tokens: 20 } } }),
     line({ ...base('u8', 'u7', '2026-11-02T10:02:00.000Z'), type: 'system', subtype: 'compact_boundary', content: 'Conversation compacted', compactMetadata: { trigger: 'auto', preTokens: 155000 }, level: 'info' }),
     line({ ...base('u9', 'u8', '2026-11-02T10:02:01.000Z'), type: 'user', isCompactSummary: true, message: { role: 'user', content: 'Summary: the ESM build was fixed by correcting exports.' } }),
@@ -79,7 +82,7 @@ export function codexLines(): string[] {
     ev('2026-11-03T08:00:07.500Z', 'event_msg', { type: 'token_count', info: { total_token_usage: { input_tokens: 2500, cached_input_tokens: 900, output_tokens: 120, total_tokens: 2620 } } }),
     ev('2026-11-03T08:00:08.000Z', 'response_item', { type: 'ghost_snapshot', ghost_commit: { id: 'g1' } }),
     ev('2026-11-03T08:00:09.000Z', 'compacted', { message: 'Summary: a login form was added.', replacement_history: [] }),
-    ev('2026-11-03T08:00:10.000Z', 'response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Now style it' }] }),
+    ev('2026-11-03T08:00:10.000Z', 'response_item', { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Now style it' }, { type: 'input_image', image_url: `data:image/jpeg;base64,${JPEG}` }] }),
   ];
 }
 

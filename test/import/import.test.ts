@@ -10,7 +10,7 @@ import { openStore } from '../../src/index.js';
 import { runCli, startCli } from '../cli/run.js';
 import { waitFor } from '../helpers/wait.js';
 import { tempDir } from '../helpers/tmp.js';
-import { CLAUDE_SESSION, CLAUDE_USAGE, claudeLines, CODEX_SESSION, CODEX_USAGE, SIGNATURE, writeClaude, writeCodex } from './fixtures.js';
+import { CLAUDE_SESSION, CLAUDE_USAGE, claudeLines, CODEX_SESSION, CODEX_USAGE, JPEG, PNG, SIGNATURE, writeClaude, writeCodex } from './fixtures.js';
 
 /** Every file under `dir` with its sha256: the sources must not change, nor gain files. */
 function snapshot(dir: string): Record<string, string> {
@@ -112,6 +112,30 @@ describe('import codex', () => {
     expect((await store.read(CODEX_SESSION, { fromCompaction: true })).entries[0]).toMatchObject({ type: 'compaction', summary: 'Summary: a login form was added.' });
     expect(entries).toHaveLength(16);
     expect(snapshot(src)).toEqual(before);
+    await store.close();
+  });
+});
+
+describe('inline images', () => {
+  it('move to artifacts on import (Claude and Codex): the entry keeps a ref, the transcript no base64, the artifact the bytes', async () => {
+    const src = tempDir();
+    const { projects } = writeClaude(src);
+    const { sessions } = writeCodex(src);
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await importTranscripts(store, 'claude', { paths: [projects] });
+    await importTranscripts(store, 'codex', { paths: [sessions] });
+    for (const [id, base64, mediaType] of [[CLAUDE_SESSION, PNG, 'image/png'], [CODEX_SESSION, JPEG, 'image/jpeg']] as const) {
+      const parts = (await store.read(id)).entries.flatMap((e) => (Array.isArray(e['content']) ? (e['content'] as Record<string, unknown>[]) : []));
+      const image = parts.find((p) => p['type'] === 'image');
+      expect(image, id).toMatchObject({ ref: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), mediaType });
+      expect((await store.artifacts.get(image?.['ref'] as string))?.equals(Buffer.from(base64, 'base64'))).toBe(true);
+      expect(await store.artifacts.list(id)).toEqual([{ ref: image?.['ref'], size: Buffer.from(base64, 'base64').length, mediaType, name: undefined }]);
+      expect(fs.readFileSync(path.join(dir, `${id}.jsonl`), 'utf8')).not.toContain(base64);
+    }
+    // A second run finds the entries there: nothing imported, no artifact put twice.
+    expect((await importTranscripts(store, 'claude', { paths: [projects] })).entries).toBe(0);
+    expect(await store.artifacts.list(CLAUDE_SESSION)).toHaveLength(1);
     await store.close();
   });
 });
