@@ -22,7 +22,7 @@ export async function moveInlineImages<T>(value: T, put: PutImage, depth = 0): P
   if (Array.isArray(value)) {
     let changed = false;
     const out: unknown[] = [];
-    for (const item of value) {
+    for (const item of value as unknown[]) {
       const moved = await moveInlineImages(item, put, depth + 1);
       changed ||= moved !== item;
       out.push(moved);

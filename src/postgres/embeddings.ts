@@ -54,7 +54,7 @@ export class PgEmbeddings implements EmbeddingStore {
   /** {@inheritDoc EmbeddingStore.upsertMany} */
   async upsertMany(inputs: readonly EmbeddingInput[]): Promise<string[]> {
     if (!Array.isArray(inputs)) throw new SessionStoreError('ERR_INVALID_OPTION', 'upsertMany takes an array of embeddings.');
-    const items = inputs.map((input) => prepareEmbedding(input, undefined, () => uuidv7(Date.now())));
+    const items = (inputs as readonly EmbeddingInput[]).map((input: EmbeddingInput) => prepareEmbedding(input, undefined, () => uuidv7(Date.now())));
     if (items.length === 0) return [];
     await withEmbeddingLock(this.#options.pool, async (client) => {
       const first = (items[0] as { vector: Float32Array }).vector.length;

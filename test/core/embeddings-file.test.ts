@@ -28,7 +28,7 @@ describe('file embeddings', () => {
 
   it('a record cut short at the end is waited for, not reported; once records follow it, it is skipped and reported', async () => {
     const dir = tempDir();
-    (await storeWith(dir, 3, 8)).close();
+    await (await storeWith(dir, 3, 8)).close();
     const file = fileOf(dir);
     fs.truncateSync(file, fs.statSync(file).size - 7); // a crash mid-write of the third record
     const store = await openStore({ dir });
@@ -77,7 +77,7 @@ describe('file embeddings', () => {
 
   it('a file of a newer format, or not ours, is refused with a code and left alone', async () => {
     const dir = tempDir();
-    (await storeWith(dir, 1, 4)).close();
+    await (await storeWith(dir, 1, 4)).close();
     const file = fileOf(dir);
     const bytes = fs.readFileSync(file);
     bytes[6] = 9;

@@ -65,7 +65,7 @@ export class FileEmbeddings implements EmbeddingStore {
   /** {@inheritDoc EmbeddingStore.upsertMany} */
   async upsertMany(inputs: readonly EmbeddingInput[]): Promise<string[]> {
     if (!Array.isArray(inputs)) throw new SessionStoreError('ERR_INVALID_OPTION', 'upsertMany takes an array of embeddings.');
-    const prepared = inputs.map((input) => prepareEmbedding(input, undefined, () => uuidv7(Date.now())));
+    const prepared = (inputs as readonly EmbeddingInput[]).map((input: EmbeddingInput) => prepareEmbedding(input, undefined, () => uuidv7(Date.now())));
     if (prepared.length === 0) return [];
     for (const sessionId of new Set(prepared.map((p) => p.sessionId))) {
       if (!fs.existsSync(sessionPath(this.#options.dir, sessionId))) throw new SessionStoreError('ERR_SESSION_NOT_FOUND', `No session ${sessionId} in ${this.#options.dir}: create it before storing its embeddings.`);
