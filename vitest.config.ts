@@ -11,5 +11,7 @@ export default defineConfig({
     // Real child processes and real disks: generous, but a hang still fails.
     testTimeout: 60_000,
     hookTimeout: 30_000,
+    // A passing run stays short: what a test prints (figures, warnings) is shown only when it fails.
+    silent: 'passed-only',
   },
 });
