@@ -81,9 +81,14 @@ export class Context {
     this.c = pc.createColors(this.color);
   }
 
-  /** Terminal width for human output, or undefined when stdout is not a terminal (no truncation). */
+  /**
+   * Terminal width for human output: the terminal's, else `$COLUMNS` when set (as `ls` does), else
+   * undefined (piped: no truncation).
+   */
   get width(): number | undefined {
-    return process.stdout.isTTY ? process.stdout.columns : undefined;
+    if (process.stdout.isTTY) return process.stdout.columns;
+    const columns = Number(process.env['COLUMNS']);
+    return Number.isInteger(columns) && columns > 0 ? columns : undefined;
   }
 
   /** Opens the store. Commands that only read refuse a folder that does not exist rather than create it. */

@@ -102,19 +102,43 @@ export interface Column<R> {
   readonly align?: 'left' | 'right';
   /** This column gives up width when the table is wider than the terminal. */
   readonly flexible?: boolean;
+  /** A flexible column keeps this many columns while optional columns can be left out instead. @default 8 */
+  readonly keep?: number;
+  /** This column is left out when the table does not fit the terminal even so (the last such first). */
+  readonly optional?: boolean;
   /** Colour applied after padding (so escape codes do not upset the widths). */
   readonly style?: (text: string, row: R) => string;
 }
 
-/** Renders rows as aligned columns with a header line; fits the flexible column into `width`. */
-export function table<R>(rows: readonly R[], columns: readonly Column<R>[], options: { width?: number | undefined; header?: (text: string) => string } = {}): string {
-  const cells = rows.map((row) => columns.map((col) => clean(col.value(row)).replace(/\n/g, ' ')));
-  const widths = columns.map((col, i) => Math.max(displayWidth(col.title), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+/**
+ * Renders rows as aligned columns with a header line. With a `width`, every line fits it: the
+ * flexible column gives up width (down to 8 columns), then optional columns are left out.
+ */
+export function table<R>(rows: readonly R[], allColumns: readonly Column<R>[], options: { width?: number | undefined; header?: (text: string) => string } = {}): string {
   const gap = 2;
+  let columns = [...allColumns];
+  let cells = rows.map((row) => columns.map((col) => clean(col.value(row)).replace(/\n/g, ' ')));
+  let widths = columns.map((col, i) => Math.max(displayWidth(col.title), ...cells.map((r) => displayWidth(r[i] ?? ''))));
   if (options.width !== undefined) {
-    const total = widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1);
-    const flex = columns.findIndex((col) => col.flexible === true);
-    if (total > options.width && flex !== -1) widths[flex] = Math.max(8, (widths[flex] ?? 0) - (total - options.width));
+    const limit = options.width;
+    const total = (): number => widths.reduce((a, b) => a + b, 0) + gap * (columns.length - 1);
+    const flex = (): number => columns.findIndex((col) => col.flexible === true);
+    const shrink = (floor: (f: number) => number): void => {
+      const f = flex();
+      if (total() > limit && f !== -1) widths[f] = Math.max(floor(f), (widths[f] ?? 0) - (total() - limit));
+    };
+    // First the flexible column gives up what it can spare, then optional columns go, then it gives up more.
+    const keep = (f: number): number => Math.max(8, Math.min(columns[f]?.keep ?? 8, widths[f] ?? 0));
+    shrink(keep);
+    for (let drop = columns.map((c) => c.optional === true).lastIndexOf(true); total() > limit && drop !== -1; drop = columns.map((c) => c.optional === true).lastIndexOf(true)) {
+      columns = columns.filter((_, i) => i !== drop);
+      cells = cells.map((r) => r.filter((_, i) => i !== drop));
+      widths = widths.filter((_, i) => i !== drop);
+      const f = flex();
+      if (f !== -1) widths[f] = Math.max(displayWidth(columns[f]?.title ?? ''), ...cells.map((r) => displayWidth(r[f] ?? '')));
+      shrink(keep);
+    }
+    shrink(() => 8);
   }
   const pad = (text: string, i: number): string => {
     const width = widths[i] ?? 0;

@@ -14,6 +14,31 @@ interface Info {
 }
 
 describe('list', () => {
+  it('at 80 columns: ids cut to the shortest unique prefix, titles get the room, every line fits', async () => {
+    const dir = tempDir();
+    const { openStore } = await import('../../src/index.js');
+    const store = await openStore({ dir });
+    const titles = ['Fix the flaky login test in CI and the retry logic', 'Migrate the config loader to zod schemas', 'Why does the build take nine minutes now?'];
+    const ids: string[] = [];
+    for (const title of titles) ids.push((await store.create({ title })).id); // UUIDv7: same first 8 characters
+    await store.close();
+    const { stdout } = await runCli(['list'], { dir, env: { COLUMNS: '80' } });
+    const lines = stdout.trimEnd().split('\n');
+    for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80);
+    const shown = lines.slice(1).map((l) => l.split(/\s+/)[0] as string);
+    shown.forEach((prefix, i) => {
+      expect(prefix.length).toBeGreaterThanOrEqual(7);
+      expect(prefix.length).toBeLessThan(36);
+      expect(ids.filter((id) => id.startsWith(prefix))).toEqual([ids[ids.length - 1 - i]]);
+    });
+    expect(lines[1]).toContain('Why does the build take nine'); // 30 columns of title at least
+    expect((await runCli(['show', shown[0] as string, '--json'], { dir })).code).toBe(0);
+    // Narrower: the optional columns go before the title is cut to nothing.
+    for (const line of (await runCli(['list'], { dir, env: { COLUMNS: '50' } })).stdout.trimEnd().split('\n')) expect([...line].length).toBeLessThanOrEqual(50);
+    // Piped without COLUMNS: whole ids.
+    expect((await runCli(['list'], { dir })).stdout).toContain(ids[0]);
+  });
+
   it('prints a table newest first, and { sessions, nextCursor } with --json', async () => {
     const dir = await seedStore(tempDir());
     const table = await runCli(['list'], { dir });

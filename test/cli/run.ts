@@ -32,7 +32,7 @@ export interface CliOptions {
 function environment(extra: CliOptions['env'] = {}): NodeJS.ProcessEnv {
   // A neutral environment: no colour forcing, no store from the caller, UTC for stable times.
   const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
-  for (const key of ['NO_COLOR', 'FORCE_COLOR', 'SESSIONLOG_DIR', 'CI', 'SESSIONLOG_DEBUG']) delete env[key];
+  for (const key of ['NO_COLOR', 'FORCE_COLOR', 'SESSIONLOG_DIR', 'CI', 'SESSIONLOG_DEBUG', 'COLUMNS', 'PAGER', 'EDITOR', 'VISUAL']) delete env[key];
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
     else env[key] = value;

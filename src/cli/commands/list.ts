@@ -39,6 +39,22 @@ export function uniquePrefixLengths(ids: readonly string[], min = 4): Map<string
   return lengths;
 }
 
+/** Room a title gets before ids are shortened and optional columns left out. */
+const TITLE_ROOM = 30;
+/** The fixed columns beside id and title: updated (16), entries, tokens, size, and the gaps. */
+const OTHER_COLUMNS = 16 + 7 + 6 + 6 + 5 * 2;
+
+/**
+ * How much of each id to show: whole when the terminal has room for it and a title of
+ * {@link TITLE_ROOM} columns (or output is piped), else the shortest prefix that names every shown
+ * session alone (at least 7, as git shortens hashes), so the title gets the room.
+ */
+export function shownIdWidth(sessions: readonly SessionInfo[], prefix: ReadonlyMap<string, number>, width: number | undefined): number {
+  const longest = Math.max(2, ...sessions.map((s) => s.id.length));
+  if (width === undefined || longest + TITLE_ROOM + OTHER_COLUMNS <= width) return longest;
+  return Math.min(longest, Math.max(7, ...sessions.map((s) => prefix.get(s.id) ?? s.id.length)));
+}
+
 async function pages(store: FileSessionStore, options: ListOptions, all: boolean): Promise<{ sessions: SessionInfo[]; nextCursor: string | undefined }> {
   if (!all) return store.list(options);
   const sessions: SessionInfo[] = [];
@@ -78,24 +94,25 @@ async function list(ctx: Context, opts: ListCliOptions): Promise<number> {
   }
   const prefix = uniquePrefixLengths(await store.ids());
   const when = (info: SessionInfo): string => formatDateTime(opts.sort === 'created' ? info.createdAt : info.updatedAt);
+  const idWidth = shownIdWidth(sessions, prefix, ctx.width);
   ctx.out(
     table(
       sessions,
       [
         {
           title: 'id',
-          value: (s) => s.id,
+          value: (s) => s.id.slice(0, idWidth),
           // The shortest prefix that names the session stands out: type that much.
           style: (t, s) => {
             const n = prefix.get(s.id) ?? t.length;
             return c.yellow(t.slice(0, n)) + c.dim(t.slice(n));
           },
         },
-        { title: 'title', value: (s) => s.title ?? '', flexible: true },
-        { title: opts.sort === 'created' ? 'created' : 'updated', value: when },
-        { title: 'entries', value: (s) => String(s.entryCount), align: 'right', style: (t, s) => (s.problems > 0 ? c.red(t) : t) },
-        { title: 'tokens', value: (s) => formatCount(s.usage.total > 0 ? s.usage.total : s.usage.input + s.usage.output), align: 'right' },
-        { title: 'size', value: (s) => formatBytes(s.bytes), align: 'right' },
+        { title: 'title', value: (s) => s.title ?? '', flexible: true, keep: TITLE_ROOM },
+        { title: opts.sort === 'created' ? 'created' : 'updated', value: when, optional: true },
+        { title: 'entries', value: (s) => String(s.entryCount), align: 'right', style: (t, s) => (s.problems > 0 ? c.red(t) : t), optional: true },
+        { title: 'tokens', value: (s) => formatCount(s.usage.total > 0 ? s.usage.total : s.usage.input + s.usage.output), align: 'right', optional: true },
+        { title: 'size', value: (s) => formatBytes(s.bytes), align: 'right', optional: true },
       ],
       { width: ctx.width, header: (t) => c.dim(t) },
     ),
