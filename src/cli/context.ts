@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { openStore, type FileSessionStore, type WarningEvent } from '../index.js';
 import { foreignFolder } from './foreign.js';
+import { type Pager, pagerCommand, startPager } from './pager.js';
 import { type DirSource, resolveStoreDir } from './store-dir.js';
 
 /** The documented exit codes. */
@@ -48,6 +49,7 @@ interface GlobalOptions {
   readonly dir?: string;
   readonly color?: boolean;
   readonly json?: boolean;
+  readonly pager?: boolean;
 }
 
 /** Whether colour is on: a TTY (or FORCE_COLOR), and neither NO_COLOR nor --no-color. */
@@ -70,6 +72,8 @@ export class Context {
   #pending: string[] = [];
   #pendingBytes = 0;
   #flushSoon: NodeJS.Immediate | undefined;
+  readonly #pagerAllowed: boolean;
+  #pager: Pager | undefined;
 
   constructor(command: Command) {
     const opts = command.optsWithGlobals<GlobalOptions>();
@@ -79,6 +83,17 @@ export class Context {
     this.json = opts.json === true;
     this.color = !this.json && colorEnabled(opts.color);
     this.c = pc.createColors(this.color);
+    this.#pagerAllowed = opts.pager !== false;
+  }
+
+  /**
+   * Sends what follows through the pager when stdout is a terminal (pagers.ts); for commands whose
+   * output can be long (show, search, export, stats). Colour stays on: the pager shows it.
+   */
+  usePager(): void {
+    const command = pagerCommand();
+    if (!this.#pagerAllowed || process.stdout.isTTY !== true || command === undefined || this.#pager !== undefined) return;
+    this.#pager = startPager(command);
   }
 
   /**
@@ -138,7 +153,15 @@ export class Context {
     const text = this.#pending.join('');
     this.#pending = [];
     this.#pendingBytes = 0;
-    process.stdout.write(text);
+    if (this.#pager !== undefined) this.#pager.write(text);
+    else process.stdout.write(text);
+  }
+
+  /** Waits until the user leaves the pager, if one runs. */
+  async endPager(): Promise<void> {
+    this.flush();
+    await this.#pager?.end();
+    this.#pager = undefined;
   }
 
   /** Writes to stderr, after what is buffered for stdout (so a terminal shows them in order). */
@@ -195,7 +218,7 @@ export function action<A extends unknown[]>(run: (ctx: Context, ...args: A) => P
       const code = await run(ctx, ...(args.slice(0, -1) as A));
       process.exitCode = code ?? EXIT.OK;
     } finally {
-      ctx.flush();
+      await ctx.endPager();
       await ctx.close();
     }
   };

@@ -31,6 +31,7 @@ const program = new Command('sessionlog')
   .description('Browse, follow, search, check and repair the session transcripts of a sessionlog store.')
   .option('--dir <folder>', 'store folder (default: $SESSIONLOG_DIR, else $XDG_DATA_HOME/sessionlog or ~/.local/share/sessionlog)')
   .option('--no-color', 'no colour (also when NO_COLOR is set or output is not a terminal)')
+  .option('--no-pager', 'do not page long output (it is paged only on a terminal: $SESSIONLOG_PAGER, $PAGER or less)')
   .version(version(), '-V, --version')
   .configureHelp({ showGlobalOptions: true })
   // Errors are reported once, as one line, by main below; commander must not print or exit.

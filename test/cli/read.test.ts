@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
 import { appendRaw, LONG_OUTPUT, seedStore } from './fixtures.js';
-import { runCli, runJson } from './run.js';
+import { runCli, runInTerminal, runJson } from './run.js';
 
 interface Info {
   id: string;
@@ -187,9 +187,30 @@ describe('export', () => {
     expect(file.code).toBe(0);
     expect(fs.statSync(out).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(out, 'utf8').trimEnd().split('\n')).toHaveLength(6);
-    const none = await runCli(['export', 'alpha-one'], { dir });
-    expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/^sessionlog: ERR_USAGE: choose a format/);
+    // Without --format: Markdown, the shareable default.
+    const plain = await runCli(['export', 'alpha-one'], { dir });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe(md.stdout);
+  });
+});
+
+describe('the pager', () => {
+  it('pages show, search, export and stats on a terminal through $PAGER; never when piped or with --no-pager', async () => {
+    const dir = await seedStore(tempDir());
+    const env = { PAGER: 'sed s/^/PAGED:/', NO_COLOR: '1' };
+    for (const args of [['show', 'alpha-one'], ['search', 'build'], ['export', 'alpha-one'], ['stats', 'alpha-one']]) {
+      const paged = await runInTerminal(args, { dir, env });
+      expect(paged.code, args.join(' ')).toBe(0);
+      const lines = paged.stdout.trimEnd().split('\n').filter(Boolean);
+      expect(lines.length, args.join(' ')).toBeGreaterThan(1);
+      for (const line of lines) expect(line, args.join(' ')).toMatch(/^PAGED:/);
+      const direct = await runInTerminal([...args, '--no-pager'], { dir, env });
+      expect(direct.stdout, args.join(' ')).not.toContain('PAGED:');
+      expect((await runCli(args, { dir, env })).stdout, args.join(' ')).not.toContain('PAGED:');
+    }
+    // list is short by design and is not paged; nor is SESSIONLOG_PAGER=cat.
+    expect((await runInTerminal(['list'], { dir, env })).stdout).not.toContain('PAGED:');
+    expect((await runInTerminal(['show', 'alpha-one'], { dir, env: { ...env, SESSIONLOG_PAGER: 'cat' } })).stdout).not.toContain('PAGED:');
   });
 });
 

@@ -75,3 +75,22 @@ export async function runJson<T = unknown>(args: readonly string[], options: Cli
   if (result.code !== code) throw new Error(`exit ${result.code} (expected ${code}): ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
 }
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), as a user at a terminal would: stdout
+ * and stdin are a TTY. `input` is typed at it (answers to prompts). Output with `\r\n` made `\n`.
+ */
+export async function runInTerminal(args: readonly string[], options: CliOptions & { columns?: number } = {}): Promise<CliResult> {
+  const quote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`;
+  const argv = [process.execPath, BIN, ...(options.dir === undefined ? [] : ['--dir', options.dir]), ...args].map(quote).join(' ');
+  const command = `stty cols ${options.columns ?? 80} 2>/dev/null; ${argv}`;
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: environment(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  if (options.input !== undefined) child.stdin.write(options.input);
+  return new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: out.replace(/\r\n/g, '\n'), stderr: err }));
+  });
+}

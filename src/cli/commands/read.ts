@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Problem, SessionInfo, FileSessionStore } from '../../index.js';
-import { action, CliError, type Context, EXIT, usage } from '../context.js';
+import { action, CliError, type Context, EXIT } from '../context.js';
 import { markdownEntry, markdownHead } from '../markdown.js';
 import { shownEntries } from '../../import/shown.js';
 import { renderEntry, renderProblem, renderSessionHeader, type TranscriptOptions } from '../transcript.js';
@@ -45,6 +45,7 @@ interface ShowOptions {
 }
 
 async function show(ctx: Context, name: string, opts: ShowOptions): Promise<number> {
+  ctx.usePager();
   const store = await ctx.open();
   const { id, info } = await named(store, name);
   const partial = opts.tail !== undefined || opts.fromCompaction === true;
@@ -109,8 +110,8 @@ interface ExportOptions {
 }
 
 async function exportSession(ctx: Context, name: string, opts: ExportOptions): Promise<number> {
-  const format = opts.format ?? (opts.json === true ? 'json' : undefined);
-  if (format === undefined) throw usage('choose a format: --format md, --format html, --format json or --format jsonl');
+  const format = opts.format ?? (opts.json === true ? 'json' : 'md');
+  if (opts.output === undefined) ctx.usePager();
   const store = await ctx.open();
   const { id, info } = await named(store, name);
   let fd: number | undefined;
@@ -119,7 +120,7 @@ async function exportSession(ctx: Context, name: string, opts: ExportOptions): P
     fd = fs.openSync(opts.output, 'w', 0o600);
   }
   const write = (text: string): void => {
-    if (fd === undefined) process.stdout.write(text);
+    if (fd === undefined) ctx.out(text);
     else fs.writeSync(fd, text);
   };
   try {
@@ -184,9 +185,9 @@ export function registerRead(program: Command): void {
     .command('export')
     .description('write a session as shareable Markdown, one self-contained HTML file, clean JSON, or JSON lines')
     .argument('<id>', 'session id or unique prefix')
-    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json', 'jsonl', 'html']))
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json', 'jsonl', 'html']).default(undefined, 'md'))
     .option('-o, --output <file>', 'write to this file (created 0600) instead of stdout')
     .option('--json', 'same as --format json')
-    .addHelpText('after', examples(['sessionlog export 0190a3 --format md -o transcript.md', 'sessionlog export 0190a3 --format html -o transcript.html', 'sessionlog export 0190a3 --format json | jq .session.usage', 'sessionlog export 0190a3 --format jsonl > entries.jsonl']))
+    .addHelpText('after', examples(['sessionlog export 0190a3 > transcript.md',  'sessionlog export 0190a3 --format html -o transcript.html', 'sessionlog export 0190a3 --format json | jq .session.usage', 'sessionlog export 0190a3 --format jsonl > entries.jsonl']))
     .action(action(exportSession));
 }

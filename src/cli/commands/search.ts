@@ -20,6 +20,7 @@ function collectRepeated(value: string, previous: string[] | undefined): string[
 }
 
 async function search(ctx: Context, query: string, opts: SearchCliOptions): Promise<number> {
+  ctx.usePager();
   const store = await ctx.open();
   const sessions = opts.session === undefined ? undefined : await Promise.all(opts.session.map((name) => resolveName(store, name)));
   const progress = new Progress('searching', { json: ctx.json, bytes: true });

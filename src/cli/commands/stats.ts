@@ -29,6 +29,7 @@ function totalsOf(infos: readonly SessionInfo[]): Totals {
 }
 
 async function stats(ctx: Context, name: string | undefined, opts: { json?: boolean; prices?: string }): Promise<number> {
+  ctx.usePager();
   const store = await ctx.open();
   const { c } = ctx;
   if (name !== undefined) {
