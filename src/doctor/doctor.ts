@@ -11,7 +11,7 @@ import { ioError } from '../core/errors.js';
 import { lockHeartbeatMs } from '../file/fs/lock.js';
 import { conflictOf, idFromFileName } from '../file/fs/paths.js';
 import { isAlive } from '../file/fs/temps.js';
-import { readLines, type ReaderContext } from '../file/session/reader.js';
+import { interpret, readLines, type ReaderContext } from '../file/session/reader.js';
 import { readFirstLine } from '../file/session/scan.js';
 import { TRASH_DIR } from '../file/session/trash.js';
 import { INDEX_FILE, loadIndex } from '../file/catalog/catalog-file.js';
@@ -57,6 +57,8 @@ export interface Finding {
   readonly fix?: string;
   /** Line numbers concerned (at most {@link MAX_LINES_REPORTED}). */
   readonly lines?: readonly number[];
+  /** When one finding stands for the same thing found in many files: those files. */
+  readonly files?: readonly string[];
 }
 
 /** The result of `check()`. */
@@ -108,6 +110,12 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Whether the first line of `file` reads as an entry (not a header). */
+async function firstLineIsEntry(file: string, ctx: CheckContext): Promise<boolean> {
+  const first = await readFirstLine(file, ctx.reader.maxLineBytes).catch(() => undefined);
+  return first !== undefined && !first.torn && interpret(first, ctx.reader, new Set()).kind === 'entry';
+}
+
 /** Checks one session file's lines and header. */
 async function checkSession(dir: string, name: string, id: string, ctx: CheckContext, out: Finding[]): Promise<{ headerId: string | undefined; bytes: number }> {
   const file = path.join(dir, name);
@@ -152,7 +160,15 @@ async function checkSession(dir: string, name: string, id: string, ctx: CheckCon
     out.push({ severity: 'error', kind: 'torn-tail', file: name, id, message: 'the last line is incomplete (an interrupted write)', fix: repair, lines: lines(torn) });
   }
   if (header.length > 0) {
-    out.push({ severity: 'error', kind: 'bad-header', file: name, id, message: 'line 1 is not a usable session header', fix: `${repair} (writes a fresh header; the old line is kept)`, lines: [1] });
+    // Said the way repair will act on it: an empty file gets a header; a first line that is an
+    // entry keeps its place after the new header; anything else goes to the recovery file.
+    const firstIsEntry = st.size > 0 && (await firstLineIsEntry(file, ctx));
+    const [message, what] = st.size === 0
+      ? ['the file is empty: its creation was cut short before the header', 'writes its header']
+      : firstIsEntry
+        ? ['line 1 is an entry, not a session header (written by hand or by another tool?)', 'writes a header before it; no line is removed']
+        : ['line 1 is not a usable session header', 'writes a fresh header; the old line is kept in a recovery file'];
+    out.push({ severity: 'error', kind: 'bad-header', file: name, id, message, fix: `${repair} (${what})`, lines: [1] });
   }
   if (bad.length > 0) {
     const kinds = [...new Set(bad.map((p) => p.kind))].join(', ');
@@ -219,8 +235,28 @@ export async function checkStore(dir: string, ctx: CheckContext, options: CheckO
     }
   }
   if (ctx.indexSchema !== undefined) out.push(...(await indexFindings(dir, dirStat, ctx.indexSchema, entries)));
+  groupLoosePermissions(dir, out);
   out.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.file.localeCompare(b.file));
   return { dir, sessions, bytes, findings: out, ok: out.every((f) => f.severity === 'info') };
+}
+
+/**
+ * Session files readable by others, as every file of a git clone or an archive is, make one
+ * finding with one command that fixes them all, not one finding per file.
+ */
+function groupLoosePermissions(dir: string, out: Finding[]): void {
+  const loose = out.filter((f) => f.kind === 'loose-permissions' && f.id !== undefined);
+  if (loose.length < 2) return;
+  const modes = [...new Set(loose.map((f) => /^mode (\d+)/.exec(f.message)?.[1] ?? '?'))].sort();
+  out.splice(0, out.length, ...out.filter((f) => !loose.includes(f)));
+  out.push({
+    severity: 'warning',
+    kind: 'loose-permissions',
+    file: `${loose.length} session files`,
+    files: loose.map((f) => f.file),
+    message: `mode${modes.length === 1 ? '' : 's'} ${modes.join(', ')}: other users can read them`,
+    fix: `chmod 600 ${JSON.stringify(dir)}/*.jsonl`,
+  });
 }
 
 /** An orphan temp or lock (file or folder), or undefined for anything else. */

@@ -108,7 +108,7 @@ describe('doctor and repair', () => {
   it('repair rewrites a header that names another session (a copied file) and keeps the old one', async () => {
     const dir = await seedStore(tempDir());
     fs.copyFileSync(path.join(dir, 'beta.jsonl'), path.join(dir, 'beta-copy.jsonl'));
-    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    const report = await runJson<Report>(['doctor', '--strict'], { dir }, 1);
     expect(report.findings.filter((f) => f.kind !== 'index-drift').map((f) => [f.severity, f.kind, f.file])).toEqual([
       ['error', 'header-id-mismatch', 'beta-copy.jsonl'],
       ['warning', 'duplicate-session', 'beta-copy.jsonl, beta.jsonl'],
@@ -132,7 +132,7 @@ describe('doctor and repair', () => {
     fs.utimesSync(lock, hourAgo, hourAgo);
     fs.utimesSync(temp, hourAgo, hourAgo);
     fs.chmodSync(path.join(dir, 'alpha-one.jsonl'), 0o644);
-    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    const report = await runJson<Report>(['doctor', '--strict'], { dir }, 1);
     expect(report.findings.filter((f) => f.kind !== 'index-drift').map((f) => [f.severity, f.kind, f.file])).toEqual([
       ['warning', 'orphan-temp', '.beta.jsonl.1.1.tmp'],
       ['warning', 'loose-permissions', 'alpha-one.jsonl'],
@@ -148,7 +148,7 @@ describe('doctor and repair', () => {
     const lockDir = lockPathFor(file);
     const hourAgo = new Date(Date.now() - 3_600_000);
     const lockFindings = async (code: number): Promise<Finding[]> =>
-      (await runJson<Report>(['doctor'], { dir }, code)).findings.filter((f) => f.kind === 'orphan-lock');
+      (await runJson<Report>(['doctor', '--strict'], { dir }, code)).findings.filter((f) => f.kind === 'orphan-lock');
     // A real lock, held by this process while doctor runs in a child.
     await withRewriteLock(file, async () => {
       const owner = fs.readdirSync(lockDir).find((name) => name.startsWith('owner-')) as string;
@@ -175,7 +175,7 @@ describe('doctor and repair', () => {
     fs.writeFileSync(path.join(staging, 'owner-1-0123456789ab'), '{}\n', { mode: 0o600 });
     const hourAgo = new Date(Date.now() - 3_600_000);
     fs.utimesSync(staging, hourAgo, hourAgo);
-    const report = await runJson<Report>(['doctor'], { dir }, 1);
+    const report = await runJson<Report>(['doctor', '--strict'], { dir }, 1);
     const found = report.findings.filter((f) => f.kind === 'orphan-temp');
     expect(found).toMatchObject([{ severity: 'warning', file: path.basename(staging), fix: `rm -r ${JSON.stringify(staging)}` }]);
     // The fix, run as given, does what it says (a plain rm would refuse a folder).
@@ -193,7 +193,7 @@ describe('doctor and repair', () => {
     expect(lag.ok).toBe(true);
     expect(lag.findings).toMatchObject([{ severity: 'info', kind: 'index-drift', message: expect.stringContaining('1 session changed, 1 deleted') }]);
     fs.writeFileSync(path.join(dir, '.sessionlog-index.json'), '{"not":"an index"}');
-    const broken = await runJson<Report>(['doctor'], { dir }, 1);
+    const broken = await runJson<Report>(['doctor', '--strict'], { dir }, 1);
     expect(broken.findings).toMatchObject([{ severity: 'warning', kind: 'index-drift', fix: expect.stringContaining('sessionlog reindex') }]);
     const reindexed = await runJson<{ sessions: number }>(['reindex'], { dir });
     expect(reindexed.sessions).toBe(2);
@@ -220,5 +220,39 @@ describe('doctor and repair', () => {
       { severity: 'warning', kind: 'embeddings-damaged', file: path.join('.embeddings', 'vectors.bin') },
     ]);
     expect(JSON.stringify(report)).not.toContain('rEal');
+  });
+
+  it('doctor and repair agree: an empty file gets its header; a header-less file keeps its entries', async () => {
+    const dir = await seedStore(tempDir());
+    fs.writeFileSync(path.join(dir, 'empty.jsonl'), '', { mode: 0o600 });
+    const lines = ['{"type":"message","id":"m1","ts":"2026-11-01T00:00:00Z","role":"user","content":"hi"}', '{"type":"message","id":"m2","ts":"2026-11-01T00:00:01Z","role":"assistant","content":"hello"}'];
+    fs.writeFileSync(path.join(dir, 'nohead.jsonl'), `${lines.join('\n')}\n`, { mode: 0o600 });
+    const before = await runJson<Report>(['doctor'], { dir }, 1);
+    expect(before.findings).toMatchObject([
+      { kind: 'bad-header', file: 'empty.jsonl', fix: 'sessionlog repair empty (writes its header)' },
+      { kind: 'bad-header', file: 'nohead.jsonl', fix: expect.stringContaining('no line is removed') },
+      { kind: 'index-drift', severity: 'info' },
+    ]);
+    expect((await runCli(['repair', 'empty'], { dir })).stdout).toContain('repaired empty: wrote a header; no line was removed');
+    expect((await runCli(['repair', 'nohead'], { dir })).stdout).toContain('wrote a header before its 2 entries');
+    expect(fs.readdirSync(dir).filter((n) => n.includes('recovered'))).toEqual([]);
+    expect(fs.readFileSync(path.join(dir, 'nohead.jsonl'), 'utf8').split('\n').slice(1, 3)).toEqual(lines);
+    expect((await runJson<{ entries: { id: string }[] }>(['show', 'nohead'], { dir })).entries.map((e) => e.id)).toEqual(['m1', 'm2']);
+    expect((await runJson<Report>(['doctor'], { dir })).findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
+  it('one finding for files with the same loose mode, one command fixing them all; warnings alone exit 0 unless --strict', async () => {
+    const dir = await seedStore(tempDir());
+    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) fs.chmodSync(path.join(dir, name), 0o644);
+    const report = await runJson<Report>(['doctor'], { dir });
+    expect(report.ok).toBe(false);
+    expect(report.findings).toMatchObject([{ severity: 'warning', kind: 'loose-permissions', file: '3 session files', fix: `chmod 600 ${JSON.stringify(dir)}/*.jsonl` }]);
+    expect((report.findings[0] as Finding & { files: string[] }).files).toHaveLength(3);
+    const human = await runCli(['doctor'], { dir });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('nothing unreadable; 1 warning to clean up');
+    expect((await runCli(['doctor', '--strict'], { dir })).code).toBe(1);
+    execFileSync('sh', ['-c', report.findings[0]?.fix as string]);
+    expect((await runJson<Report>(['doctor', '--strict'], { dir })).ok).toBe(true);
   });
 });

@@ -35,7 +35,7 @@ interface Report {
 describe('merge', () => {
   it('merges the copy, reports it, moves it to the trash; doctor no longer warns; a second run touches nothing', async () => {
     const dir = await conflictStore();
-    const doctor = await runJson<{ findings: { kind: string }[] }>(['doctor'], { dir }, 1);
+    const doctor = await runJson<{ findings: { kind: string }[] }>(['doctor', '--strict'], { dir }, 1);
     expect(doctor.findings.map((f) => f.kind)).toContain('conflict-copy');
 
     const result = await runCli(['merge', 'ch'], { dir });

@@ -11,10 +11,22 @@ function renderFinding(finding: Finding, ctx: Context): string {
   const mark = finding.severity === 'error' ? c.red('✖ error  ') : finding.severity === 'warning' ? c.yellow('▲ warning') : c.blue('ℹ note   ');
   const where = finding.lines !== undefined && finding.lines.length > 0 ? c.dim(` (line${finding.lines.length === 1 ? '' : 's'} ${finding.lines.join(', ')})`) : '';
   const fix = finding.fix === undefined ? '' : `\n            ${c.dim('fix:')} ${finding.fix}`;
+  if (finding.files !== undefined) {
+    const shown = finding.files.slice(0, 3).join(', ') + (finding.files.length > 3 ? `, … (${finding.files.length - 3} more; --json lists them)` : '');
+    return `${mark} ${c.bold(finding.file)}\n            ${finding.message}: ${c.dim(shown)}${fix}\n`;
+  }
   return `${mark} ${c.bold(finding.file)}\n            ${finding.message}${where}${fix}\n`;
 }
 
-async function doctor(ctx: Context): Promise<number> {
+/**
+ * Errors (lines the reader skips, unsafe files) exit 1; warnings (things to clean up) exit 0, so
+ * `doctor && echo healthy` means "nothing is lost or unreadable", unless `--strict`.
+ */
+function doctorExit(findings: readonly Finding[], strict: boolean): number {
+  return findings.some((f) => f.severity === 'error' || (strict && f.severity === 'warning')) ? EXIT.PROBLEMS : EXIT.OK;
+}
+
+async function doctor(ctx: Context, opts: { strict?: boolean }): Promise<number> {
   const store = await ctx.open();
   const progress = new Progress('checking', { json: ctx.json });
   let report;
@@ -25,7 +37,7 @@ async function doctor(ctx: Context): Promise<number> {
   }
   if (ctx.json) {
     ctx.printJson(report);
-    return report.ok ? EXIT.OK : EXIT.PROBLEMS;
+    return doctorExit(report.findings, opts.strict === true);
   }
   const { c } = ctx;
   ctx.out(`Checked ${report.sessions} session${report.sessions === 1 ? '' : 's'} (${formatBytes(report.bytes)}) in ${report.dir}\n\n`);
@@ -33,8 +45,9 @@ async function doctor(ctx: Context): Promise<number> {
   const errors = report.findings.filter((f) => f.severity === 'error').length;
   const warnings = report.findings.filter((f) => f.severity === 'warning').length;
   if (report.ok) ctx.out(`${report.findings.length > 0 ? '\n' : ''}${c.green('✔')} no problems found\n`);
+  else if (errors === 0) ctx.out(`\n${c.green('✔')} nothing unreadable; ${c.yellow(`${warnings} warning${warnings === 1 ? '' : 's'}`)} to clean up${opts.strict === true ? ' (--strict: exit 1)' : ''}\n`);
   else ctx.out(`\n${c.red(`${errors} error${errors === 1 ? '' : 's'}`)}, ${c.yellow(`${warnings} warning${warnings === 1 ? '' : 's'}`)}\n`);
-  return report.ok ? EXIT.OK : EXIT.PROBLEMS;
+  return doctorExit(report.findings, opts.strict === true);
 }
 
 async function repair(ctx: Context, name: string): Promise<number> {
@@ -51,6 +64,10 @@ async function repair(ctx: Context, name: string): Promise<number> {
     return EXIT.OK;
   }
   const n = report.removed.length;
+  if (n === 0) {
+    ctx.out(`${c.green('✔')} repaired ${c.bold(id)}: wrote a header${report.entries > 0 ? ` before its ${report.entries} entr${report.entries === 1 ? 'y' : 'ies'}` : ''}; no line was removed.\n`);
+    return EXIT.OK;
+  }
   ctx.out(`${c.green('✔')} repaired ${c.bold(id)}: removed ${n} line${n === 1 ? '' : 's'} (${formatBytes(report.removedBytes)}), kept ${report.entries} entries${report.headerRewritten ? ', wrote a new header' : ''}.\n`);
   for (const line of report.removed) {
     ctx.out(`  ${c.dim(`line ${String(line.line).padEnd(6)}`)} ${c.yellow(line.kind.padEnd(18))} ${line.message}\n`);
@@ -65,11 +82,12 @@ async function repair(ctx: Context, name: string): Promise<number> {
 export function registerCheck(program: Command): void {
   program
     .command('doctor')
-    .description('check the whole store folder; exits 1 when something is wrong')
+    .description('check the whole store folder; exits 1 on errors (with --strict, on warnings too)')
+    .option('--strict', 'exit 1 on warnings too (loose permissions, leftovers, conflict copies)')
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
-      `\nChecks torn tails, unreadable lines, duplicate entry ids, headers naming another session, files claiming\nthe same session, index drift, orphan temp and lock files, sync-conflict copies and loose permissions.\n${examples(['sessionlog doctor', 'sessionlog doctor --json | jq \'.findings[] | select(.severity == "error")\''])}`,
+      `\nChecks torn tails, unreadable lines, duplicate entry ids, headers naming another session, files claiming\nthe same session, index drift, orphan temp and lock files, sync-conflict copies and loose permissions.\n${examples(['sessionlog doctor && echo healthy', 'sessionlog doctor --strict', 'sessionlog doctor --json | jq \'.findings[] | select(.severity == "error")\''])}`,
     )
     .action(action(doctor));
 

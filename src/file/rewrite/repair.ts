@@ -116,6 +116,17 @@ export async function repairSession(plan: RepairPlan): Promise<RepairReport> {
     }
     const problem = headerProblem({ ...raw, line: 1, torn });
     if (problem === undefined && result?.ok === true && result.header.id === plan.id) return keep(raw);
+    // No header at all, but an entry (a file written by hand or by another tool): a header goes
+    // before it and the entry stays.
+    const asEntry = result?.ok === true || raw.length === 0 ? undefined : interpret({ ...raw, line: 1, torn }, plan.reader, seen);
+    if (asEntry?.kind === 'entry') {
+      temp.open();
+      const ts = (asEntry.entry as { ts?: unknown }).ts;
+      temp.add(Buffer.from(encodeLine(plan.header(typeof ts === 'string' ? ts : firstTimestamp(fd)))));
+      headerRewritten = true;
+      entries++;
+      return keep(raw);
+    }
     // A torn but readable header (or one naming another session) keeps its fields.
     const header = result?.ok === true ? { ...result.header, id: plan.id } : plan.header(firstTimestamp(fd));
     const why = problem ?? { kind: 'header-id-mismatch' as const, message: "the header names another session (a copied file?); rewritten with this file's id" };
@@ -159,6 +170,12 @@ export async function repairSession(plan: RepairPlan): Promise<RepairReport> {
     const tail = splitter.end();
     // The last bytes without a newline are a torn line: interpret() reports them as such.
     if (tail !== undefined) handle(tail, true);
+    if (lineNo === 1) {
+      // An empty file: a creation cut short before its header was written.
+      temp.open();
+      temp.add(Buffer.from(encodeLine(plan.header(undefined))));
+      headerRewritten = true;
+    }
     if (!temp.opened) return report(false, position);
     return report(true, await rewrite.replace(fd, position, () => plan.assertHeld?.()));
   } finally {
