@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
 import { seedStore } from './fixtures.js';
-import { runCli, runJson } from './run.js';
+import { runCli, runInTerminal, runJson } from './run.js';
 
 describe('new and append', () => {
   it('creates a session (printing its id) in a folder it creates, and appends JSON lines from stdin', async () => {
@@ -69,12 +69,24 @@ describe('rm', () => {
     await runCli(['new', '--id', 'beta'], { dir });
     await runCli(['rm', 'beta'], { dir });
     expect(fs.readdirSync(path.join(dir, '.trash')).sort()).toEqual(['beta.jsonl', expect.stringMatching(/^beta\.\d{8}T\d{6}Z\.jsonl$/)].sort());
-    const purged = await runJson<{ removed: { id: string; trash: null }[] }>(['rm', 'alpha-one', '--purge'], { dir });
+    // --purge asks on a terminal, and without one wants --yes.
+    const unasked = await runCli(['rm', 'alpha-one', '--purge'], { dir });
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain('add --yes to confirm');
+    const declined = await runInTerminal(['rm', '@', '--purge'], { dir, input: 'n\n' });
+    expect(declined.code).toBe(1);
+    expect(fs.existsSync(path.join(dir, 'alpha-two.jsonl'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'alpha-one.jsonl'))).toBe(true);
+    const purged = await runJson<{ removed: { id: string; trash: null }[] }>(['rm', 'alpha-one', '--purge', '--yes'], { dir });
     expect(purged.removed).toEqual([{ id: 'alpha-one', trash: null }]);
     expect(fs.existsSync(path.join(dir, 'alpha-one.jsonl'))).toBe(false);
     const missing = await runCli(['rm', 'alpha-two', 'gamma'], { dir });
     expect(missing.code).toBe(1);
     // One bad name removes nothing.
     expect(fs.existsSync(path.join(dir, 'alpha-two.jsonl'))).toBe(true);
+    const accepted = await runInTerminal(['rm', 'alpha-two', '--purge'], { dir, input: 'y\n' });
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain('Delete this session for good? [y/N]');
+    expect(fs.existsSync(path.join(dir, 'alpha-two.jsonl'))).toBe(false);
   });
 });

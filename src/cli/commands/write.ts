@@ -85,12 +85,38 @@ async function fork(ctx: Context, name: string, opts: { at?: string; title?: str
   return EXIT.OK;
 }
 
-async function remove(ctx: Context, names: string[], opts: { purge?: boolean; json?: boolean }): Promise<number> {
+/** Asks a yes/no question on the terminal; only "y" or "yes" is yes. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(question, resolve);
+      rl.once('close', () => resolve(''));
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function remove(ctx: Context, names: string[], opts: { purge?: boolean; yes?: boolean; json?: boolean }): Promise<number> {
   const store = await ctx.open();
   // Resolve every name first, so one bad name removes nothing.
-  const ids = await Promise.all(names.map((name) => resolveName(store, name)));
+  const ids = [...new Set(await Promise.all(names.map((name) => resolveName(store, name))))];
+  if (opts.purge === true && opts.yes !== true) {
+    // Deleting for good is the one thing here that cannot be undone: asked on a terminal, and
+    // never done by a script that did not say --yes.
+    if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) throw usage('rm --purge deletes for good and there is no terminal to ask on: add --yes to confirm (or leave out --purge to move to the trash)');
+    const infos = await Promise.all(ids.map((id) => store.get(id)));
+    const shown = ids.map((id, i) => `  ${id}  ${infos[i]?.title ?? ''}`.trimEnd()).join('\n');
+    ctx.err(`${shown}\n`);
+    if (!(await confirm(`Delete ${ids.length === 1 ? 'this session' : `these ${ids.length} sessions`} for good? [y/N] `))) {
+      ctx.err('nothing deleted\n');
+      return EXIT.PROBLEMS;
+    }
+  }
   const done: { id: string; trash: string | null }[] = [];
-  for (const id of new Set(ids)) {
+  for (const id of ids) {
     if (opts.purge === true) {
       await store.delete(id);
       done.push({ id, trash: null });
@@ -147,9 +173,10 @@ export function registerWrite(program: Command): void {
     .command('rm')
     .description('move sessions to the trash folder (<store>/.trash); --purge deletes them')
     .argument('<id...>', 'session ids or unique prefixes')
-    .option('--purge', 'delete for good instead of moving to the trash')
+    .option('--purge', 'delete for good instead of moving to the trash (asks first on a terminal)')
+    .option('-y, --yes', 'with --purge: do not ask (required when there is no terminal)')
     .option('--json', 'print what was removed as JSON')
-    .addHelpText('after', examples(['sessionlog rm 0190a3', 'sessionlog rm 0190a3 0190b7 --purge', 'mv ~/.local/share/sessionlog/.trash/<id>.jsonl ~/.local/share/sessionlog/   # undo']))
+    .addHelpText('after', examples(['sessionlog rm 0190a3', 'sessionlog rm 0190a3 0190b7 --purge', 'sessionlog rm @ --purge --yes   # in a script', 'mv ~/.local/share/sessionlog/.trash/<id>.jsonl ~/.local/share/sessionlog/   # undo']))
     .action(action(remove));
 }
 
