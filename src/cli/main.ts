@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportError } from './context.js';
 import { registerCheck } from './commands/check.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerList } from './commands/list.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerMerge } from './commands/merge.js';
@@ -65,6 +66,8 @@ registerServe(program);
 registerSecrets(program);
 registerRetention(program);
 registerMcp(program);
+// Last: it describes the commands registered before it.
+registerCompletion(program);
 
 // Output cut short by `| head` is not an error.
 for (const stream of [process.stdout, process.stderr]) {

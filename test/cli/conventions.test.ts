@@ -1,4 +1,5 @@
 /** What every command shares: store folder rule, exit codes, one-line errors, help, colour, tail -f. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { openStore } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { seedStore } from './fixtures.js';
-import { runCli, startCli } from './run.js';
+import { BIN, runCli, startCli } from './run.js';
 
 const COMMANDS = ['list', 'show', 'tail', 'search', 'stats', 'doctor', 'repair', 'merge', 'reindex', 'export', 'rm', 'fork', 'new', 'append'];
 
@@ -107,5 +108,28 @@ describe('tail -f', () => {
     follower.child.kill('SIGTERM');
     expect((await follower.done).code).toBe(0);
     expect(follower.stdout().match(/内存泄漏 found/g)).toHaveLength(1);
+  });
+});
+
+describe('completion', () => {
+  it('bash: completes commands, a command’s options, and session ids (from SESSIONLOG_DIR); zsh and fish scripts name every command', async () => {
+    const dir = await seedStore(tempDir());
+    const script = (await runCli(['completion', 'bash'])).stdout;
+    const bin = tempDir();
+    fs.writeFileSync(path.join(bin, 'sessionlog'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`, { mode: 0o755 });
+    const complete = (...words: string[]): string[] => {
+      const code = `${script}\nCOMP_WORDS=(sessionlog ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; _sessionlog; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      return execFileSync('bash', ['-c', code], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, SESSIONLOG_DIR: dir } }).split('\n').filter(Boolean).sort();
+    };
+    expect(complete('sh')).toEqual(['show']);
+    expect(complete('doctor', '--st')).toEqual(['--strict']);
+    expect(complete('show', 'al')).toEqual(['alpha-one', 'alpha-two']);
+    expect(complete('--dir', 'x', 'rm', 'be')).toEqual(['beta']);
+    for (const shell of ['zsh', 'fish']) {
+      const out = (await runCli(['completion', shell])).stdout;
+      for (const command of COMMANDS) expect(out, `${shell} ${command}`).toContain(command);
+    }
+    const bad = await runCli(['completion', 'powershell']);
+    expect(bad.code).toBe(2);
   });
 });
