@@ -90,3 +90,23 @@ describe('rm', () => {
     expect(fs.existsSync(path.join(dir, 'alpha-two.jsonl'))).toBe(false);
   });
 });
+
+describe('edit', () => {
+  it('opens the file in $EDITOR, says a live session is safe to edit, and checks what the edit left', async () => {
+    const dir = await seedStore(tempDir());
+    // An "editor" that changes a title in place, as sed -i does (write a temp, rename over).
+    const good = await runCli(['edit', 'alpha-one'], { dir, env: { EDITOR: 'sed -i s/Fix/Fixed/' } });
+    expect(good.code).toBe(0);
+    expect(good.stderr).toMatch(/alpha-one: \d+ entries, every line readable/);
+    expect(fs.readFileSync(path.join(dir, 'alpha-one.jsonl'), 'utf8')).toContain('Fixed the build');
+    const bad = await runCli(['edit', 'beta'], { dir, env: { EDITOR: "sh -c 'echo \"{broken\" >> \"$0\"'" } });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/1 line the reader skips after the edit .*sessionlog repair beta/);
+    // A session written just now is flagged as possibly live.
+    await runCli(['append', 'alpha-two', '--json'], { dir, input: '{"role":"user","content":"now"}\n' });
+    expect((await runCli(['edit', 'alpha-two'], { dir, env: { EDITOR: 'true' } })).stderr).toContain('may be live');
+    const failed = await runCli(['edit', 'alpha-two'], { dir, env: { EDITOR: 'false' } });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('ERR_EDITOR');
+  });
+});
