@@ -6,7 +6,13 @@ export interface UsageTotals {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+  /** The total the entries reported; when none did, input + output (never 0 beside non-zero counts). */
   total: number;
+}
+
+/** `usage` with `total` filled in when no entry reported one. */
+export function withTotal(usage: Readonly<UsageTotals>): UsageTotals {
+  return { ...usage, total: usage.total > 0 ? usage.total : usage.input + usage.output };
 }
 
 /** What `get()` and `list()` return for a session. */

@@ -27,6 +27,8 @@ export interface SessionStats {
   readonly tools: Readonly<Record<string, ToolStats>>;
   /** Tokens per model: messages' `usage` (their `model`, else the session's) and `usage` records. */
   readonly tokens: Readonly<Record<string, UsageTotals>>;
+  /** The same per UTC day of the entries' `ts` (`2026-11-02`, or `unknown`), then per model. */
+  readonly tokensByDay: Readonly<Record<string, Readonly<Record<string, UsageTotals>>>>;
   /** The first and last entry times, and the wall time between them. */
   readonly startedAt: string | undefined;
   readonly endedAt: string | undefined;
@@ -37,6 +39,8 @@ const KEYS = ['input', 'output', 'cacheRead', 'cacheWrite', 'total'] as const;
 
 type Entry = Readonly<Record<string, unknown>>;
 
+const zero = (): UsageTotals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 });
+
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** Folds entries (in order) into a session's stats. */
@@ -46,6 +50,7 @@ export class StatsFold {
   readonly #entries: Record<string, number> = {};
   readonly #tools: Record<string, ToolStats> = {};
   readonly #tokens: Record<string, UsageTotals> = {};
+  readonly #byDay: Record<string, Record<string, UsageTotals>> = {};
   readonly #callNames = new Map<string, string>();
   readonly #resultErrors = new Map<string, number>();
   #toolCalls = 0;
@@ -82,10 +87,13 @@ export class StatsFold {
     const usage = entry['usage'];
     if (typeof usage === 'object' && usage !== null) {
       const model = str(entry['model']) ?? this.#defaultModel;
-      const totals = (this.#tokens[model] ??= { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 });
-      for (const key of KEYS) {
-        const n = (usage as Record<string, unknown>)[key];
-        if (typeof n === 'number' && Number.isFinite(n)) totals[key] += n;
+      const ms = ts === undefined ? Number.NaN : Date.parse(ts);
+      const day = Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : 'unknown';
+      for (const totals of [(this.#tokens[model] ??= zero()), ((this.#byDay[day] ??= {})[model] ??= zero())]) {
+        for (const key of KEYS) {
+          const n = (usage as Record<string, unknown>)[key];
+          if (typeof n === 'number' && Number.isFinite(n)) totals[key] += n;
+        }
       }
     }
   }
@@ -99,7 +107,7 @@ export class StatsFold {
     }
     for (const tool of Object.values(this.#tools)) tool.meanMs = tool.executions === 0 ? 0 : Math.round(tool.totalMs / tool.executions);
     const wall = this.#first !== undefined && this.#last !== undefined ? Date.parse(this.#last) - Date.parse(this.#first) : 0;
-    return { id: this.#id, entries: this.#entries, toolCalls: this.#toolCalls, tools: this.#tools, tokens: this.#tokens, startedAt: this.#first, endedAt: this.#last, wallTimeMs: Number.isFinite(wall) ? wall : 0 };
+    return { id: this.#id, entries: this.#entries, toolCalls: this.#toolCalls, tools: this.#tools, tokens: this.#tokens, tokensByDay: this.#byDay, startedAt: this.#first, endedAt: this.#last, wallTimeMs: Number.isFinite(wall) ? wall : 0 };
   }
 
   #execution(entry: Entry): void {

@@ -3,7 +3,7 @@
  * (entries counted, usage summed, updates folded over the header, `updatedAt` the greatest
  * timestamp), done once per flush inside its transaction instead of per read.
  */
-import type { SessionInfo, UsageTotals } from '../core/info.js';
+import { type SessionInfo, type UsageTotals, withTotal } from '../core/info.js';
 
 /** Columns of `sessionlog_sessions` that the fold changes or `get()` returns. */
 export interface SessionRow {
@@ -96,13 +96,13 @@ export function infoOf(row: SessionRow): SessionInfo {
     updatedAt: row.updated_iso ?? row.created_iso,
     entryCount: Number(row.entry_count),
     bytes: Number(row.bytes),
-    usage: {
+    usage: withTotal({
       input: row.usage_input,
       output: row.usage_output,
       cacheRead: row.usage_cache_read,
       cacheWrite: row.usage_cache_write,
       total: row.usage_total,
-    },
+    }),
     problems: 0,
     parent: row.parent_id === null ? undefined : row.parent_entry_id === null ? { id: row.parent_id } : { id: row.parent_id, entryId: row.parent_entry_id },
     version: row.version,

@@ -214,16 +214,38 @@ describe('the pager', () => {
   });
 });
 
+/** A store with one session. */
+async function seedOne(): Promise<string> {
+  const dir = tempDir();
+  const { openStore } = await import('../../src/index.js');
+  const store = await openStore({ dir });
+  await store.create({ id: 'only' });
+  await store.close();
+  return dir;
+}
+
 describe('stats', () => {
   it('prints per-session and total entries, tokens, size and problem lines', async () => {
     const dir = await seedStore(tempDir());
     appendRaw(dir, 'beta', 'torn');
     const table = await runCli(['stats'], { dir });
     expect(table.stdout).toMatch(/^session\s+entries\s+input\s+output\s+cache r\/w\s+size\s+problems\n/);
-    expect(table.stdout).toMatch(/total \(3 sessions\)\s+10\s+2\.6k\s+470\s+500\/0\s+\S+ \S+\s+1\n$/);
+    expect(table.stdout).toMatch(/total \(3 sessions\)\s+10\s+2\.6k\s+470\s+500\/0\s+\S+ \S+\s+1\n/);
+    // Tokens and estimated cost per model and per UTC day, from the entries.
+    expect(table.stdout).toMatch(/\nmodel\s+tokens\s+est\. cost\n/);
+    expect(table.stdout).toMatch(/\nday\s+tokens\s+est\. cost\n2026-11-02\s+\S+\s+(~\$\d+\.\d\d|no price)\n/);
     const json = await runJson<{ sessions: unknown[]; total: { sessions: number; entries: number; problems: number; usage: { input: number; cacheRead: number } } }>(['stats'], { dir });
     expect(json.total).toMatchObject({ sessions: 3, entries: 10, problems: 1, usage: { input: 2600, cacheRead: 500 } });
     expect(json.sessions).toHaveLength(3);
+    const costs = await runJson<{ byModel: Record<string, { tokens: number }>; byDay: Record<string, { tokens: number }> }>(['stats'], { dir });
+    expect(Object.keys(costs.byDay)).toEqual(['2026-11-02']);
+    expect(Object.values(costs.byModel).reduce((n, g) => n + g.tokens, 0)).toBe(costs.byDay['2026-11-02']?.tokens);
+    // usage.total is never 0 beside non-zero counts.
+    for (const info of (await runJson<{ sessions: { usage: { input: number; output: number; total: number } }[] }>(['list'], { dir })).sessions) {
+      if (info.usage.input + info.usage.output > 0) expect(info.usage.total).toBeGreaterThan(0);
+    }
+    const single = await runCli(['stats'], { dir: await seedOne() });
+    expect(single.stdout).toContain('total (1 session)');
     const one = await runJson<{ entries: Record<string, number>; toolCalls: number }>(['stats', 'alpha-one'], { dir });
     expect(one).toMatchObject({ entries: { user: 2, assistant: 2, tool: 1, compaction: 1 }, toolCalls: 1 });
   });

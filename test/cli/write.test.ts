@@ -51,7 +51,7 @@ describe('fork', () => {
     expect(shown.entries.map((e) => e.id)).toEqual(['a1', 'a2']);
     const unknown = await runCli(['fork', 'beta', '--at', 'nope'], { dir });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^sessionlog: ERR_INVALID_OPTION: No entry with id "nope"/);
+    expect(unknown.stderr).toMatch(/^sessionlog: ERR_INVALID_OPTION: --at "nope": session \S+ has no entry with that id/);
   });
 });
 
@@ -88,6 +88,16 @@ describe('rm', () => {
     expect(accepted.code).toBe(0);
     expect(accepted.stdout).toContain('Delete this session for good? [y/N]');
     expect(fs.existsSync(path.join(dir, 'alpha-two.jsonl'))).toBe(false);
+  });
+});
+
+describe('fork --at', () => {
+  it('answers an unknown entry id in the command line’s words', async () => {
+    const dir = await seedStore(tempDir());
+    const result = await runCli(['fork', 'alpha-one', '--at', 'nosuch'], { dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("session alpha-one has no entry with that id; `sessionlog show alpha-one --json | jq -r '.entries[].id'` lists them");
+    expect(result.stderr).not.toContain('read()');
   });
 });
 

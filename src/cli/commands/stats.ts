@@ -1,6 +1,6 @@
 /** `stats`: entries, tokens, size and problem lines, per session and in total. */
 import type { Command } from 'commander';
-import type { SessionInfo, UsageTotals } from '../../index.js';
+import type { FileSessionStore, SessionInfo, UsageTotals } from '../../index.js';
 import { action, type Context, EXIT } from '../context.js';
 import { formatBytes, formatCount, table } from '../format.js';
 import { costOf, priceTable } from '../prices.js';
@@ -62,16 +62,17 @@ async function stats(ctx: Context, name: string | undefined, opts: { json?: bool
   }
   const progress = new Progress('reading', { json: ctx.json });
   const infos = await allSessions(store, (done, total) => progress.update(done, total));
-  progress.stop();
   const total = totalsOf(infos);
   if (ctx.json) {
+    const costs = await costsOf(store, infos, priceTable(opts.prices), progress);
     const sessions = infos.map((i) => ({ id: i.id, title: i.title, entries: i.entryCount, bytes: i.bytes, problems: i.problems, usage: i.usage }));
-    ctx.printJson({ sessions, total });
+    ctx.printJson({ sessions, total, byModel: costs.byModel, byDay: costs.byDay });
     return EXIT.OK;
   }
+  const costs = await costsOf(store, infos, priceTable(opts.prices), progress);
   type Row = { id: string; title: string; entries: number; usage: UsageTotals; bytes: number; problems: number };
   const rows: Row[] = infos.map((i) => ({ id: i.id, title: i.title ?? '', entries: i.entryCount, usage: i.usage, bytes: i.bytes, problems: i.problems }));
-  rows.push({ id: `total (${total.sessions} sessions)`, title: '', entries: total.entries, usage: total.usage, bytes: total.bytes, problems: total.problems });
+  rows.push({ id: `total (${total.sessions} session${total.sessions === 1 ? '' : 's'})`, title: '', entries: total.entries, usage: total.usage, bytes: total.bytes, problems: total.problems });
   const last = rows[rows.length - 1];
   ctx.out(
     table(
@@ -88,7 +89,45 @@ async function stats(ctx: Context, name: string | undefined, opts: { json?: bool
       { width: ctx.width, header: (t) => c.dim(t) },
     ),
   );
+  const usd = (n: number | undefined): string => (n === undefined ? 'no price' : `~$${n.toFixed(2)}`);
+  for (const [title, groups] of [['model', costs.byModel], ['day', costs.byDay]] as const) {
+    const lines = Object.entries(groups).sort(([a], [b]) => (title === 'day' ? b.localeCompare(a) : a.localeCompare(b)));
+    if (lines.length === 0) continue;
+    ctx.out(`\n${table(lines, [
+      { title, value: ([key]) => key },
+      { title: 'tokens', value: ([, g]) => formatCount(g.tokens), align: 'right' },
+      { title: 'est. cost', value: ([, g]) => usd(g.costUsd), align: 'right', style: (t, [, g]) => (g.costUsd === undefined ? c.dim(t) : t) },
+    ], { width: ctx.width, header: (t) => c.dim(t) })}`);
+  }
+  ctx.out(c.dim('Costs are estimates from list prices (--prices file.json to use your own); days are UTC days of the entries.\n'));
   return EXIT.OK;
+}
+
+/** Tokens and estimated cost of a group (a model, a day); the cost undefined when a model of it has no price. */
+interface CostGroup {
+  tokens: number;
+  costUsd: number | undefined;
+}
+
+/** Every session's figures (read entry by entry) folded into tokens and cost per model and per UTC day. */
+async function costsOf(store: FileSessionStore, infos: readonly SessionInfo[], prices: ReturnType<typeof priceTable>, progress: Progress): Promise<{ byModel: Record<string, CostGroup>; byDay: Record<string, CostGroup> }> {
+  const byModel: Record<string, CostGroup> = {};
+  const byDay: Record<string, CostGroup> = {};
+  const add = (group: Record<string, CostGroup>, key: string, model: string, usage: UsageTotals): void => {
+    const g = (group[key] ??= { tokens: 0, costUsd: 0 });
+    g.tokens += usage.input + usage.output + usage.cacheRead + usage.cacheWrite;
+    const cost = costOf(model, usage, prices);
+    g.costUsd = g.costUsd === undefined || cost === undefined ? undefined : g.costUsd + cost;
+  };
+  let done = 0;
+  for (const info of infos) {
+    const figures = await store.stats(info.id);
+    for (const [model, usage] of Object.entries(figures.tokens)) add(byModel, model, model, usage);
+    for (const [day, models] of Object.entries(figures.tokensByDay)) for (const [model, usage] of Object.entries(models)) add(byDay, day, model, usage);
+    progress.update(++done, infos.length, 'costs');
+  }
+  progress.stop();
+  return { byModel, byDay };
 }
 
 /** Registers `stats`. */

@@ -75,6 +75,9 @@ async function append(ctx: Context, name: string, opts: { sync?: boolean; json?:
 async function fork(ctx: Context, name: string, opts: { at?: string; title?: string; id?: string; json?: boolean }): Promise<number> {
   const store = await ctx.open();
   const id = await resolveName(store, name);
+  if (opts.at !== undefined && !(await hasEntry(store, id, opts.at))) {
+    throw new CliError('ERR_INVALID_OPTION', `--at ${JSON.stringify(opts.at)}: session ${id} has no entry with that id; \`sessionlog show ${id} --json | jq -r '.entries[].id'\` lists them.`);
+  }
   const info = await store.fork(id, {
     ...(opts.at === undefined ? {} : { at: opts.at }),
     ...(opts.title === undefined ? {} : { title: opts.title }),
@@ -83,6 +86,11 @@ async function fork(ctx: Context, name: string, opts: { at?: string; title?: str
   if (ctx.json) ctx.printJson(info);
   else ctx.out(`${info.id}\n`);
   return EXIT.OK;
+}
+
+async function hasEntry(store: Awaited<ReturnType<Context['open']>>, id: string, entryId: string): Promise<boolean> {
+  for await (const entry of store.stream(id)) if (entry.id === entryId) return true;
+  return false;
 }
 
 /** Asks a yes/no question on the terminal; only "y" or "yes" is yes. */

@@ -5,7 +5,7 @@
 import { decodeLine } from '../../format/codec.js';
 import { classifyLine, type EntryValidator } from '../../format/records.js';
 import { HEADER_TYPE, type Header, UPDATE_TYPE, type UpdateRecord } from '../../format/schema.js';
-import type { SessionInfo, UsageTotals } from '../../core/info.js';
+import { type SessionInfo, type UsageTotals, withTotal } from '../../core/info.js';
 import type { ScannedLine } from './scan.js';
 import { headerProblem, interpret, type ReaderContext } from './reader.js';
 
@@ -159,7 +159,7 @@ export class SessionSummary {
       updatedAt: this.#updatedAt,
       entryCount: this.#entryCount,
       problems: this.#problems,
-      usage: { ...this.#usage },
+      usage: withTotal(this.#usage),
       lastCompaction: this.#lastCompaction,
       readOnly: this.#readOnly,
       maxId: this.#maxId,
@@ -211,7 +211,7 @@ export class SessionSummary {
       updatedAt: this.#updatedAt ?? createdAt,
       entryCount: this.#entryCount,
       bytes,
-      usage: { ...this.#usage },
+      usage: withTotal(this.#usage),
       problems: this.#problems,
       parent: parent === undefined ? undefined : { id: parent.id, entryId: parent.entryId },
       version: header?.version ?? 0,
