@@ -277,7 +277,7 @@ try {
   const writeMethods = [
     'floor',
     'store',
-    'floor+stamps',
+    'floor-unstamped',
     'floor+validation',
     'floor+async',
     'floor-durable',

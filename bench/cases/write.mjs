@@ -34,8 +34,18 @@ function openNew(target) {
   return fs.openSync(target, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0o600);
 }
 
-/** stringify + one writeSync per `batch` messages on an append-mode fd; with `durable`, fdatasync per write. */
-function floor(batch, durable) {
+/**
+ * What every entry carries on disk and the API must add: `type`, a UUIDv7 `id` and an ISO `ts`,
+ * in a copy of the caller's object (the store never changes it). The floors do the same, so that
+ * they write the same bytes the store writes (issue 17: an honest floor).
+ */
+const stamp = (message) => ({ type: 'message', id: uuidv7(), ts: new Date().toISOString(), ...message });
+
+/**
+ * stringify + one writeSync per `batch` messages on an append-mode fd; with `durable`, fdatasync
+ * per write. Messages stamped as the store stamps them, unless `raw` (the cost ladder's first rung).
+ */
+function floor(batch, durable, raw = false) {
   const fd = openNew(file);
   fs.writeSync(fd, headerLine('bench'));
   if (durable) {
@@ -46,7 +56,7 @@ function floor(batch, durable) {
   for (let i = 0; i < messages.length; i += batch) {
     let text = '';
     const end = Math.min(i + batch, messages.length);
-    for (let j = i; j < end; j++) text += `${JSON.stringify(messages[j])}\n`;
+    for (let j = i; j < end; j++) text += `${JSON.stringify(raw ? messages[j] : stamp(messages[j]))}\n`;
     fs.writeSync(fd, text);
     if (durable) fs.fdatasyncSync(fd);
     writes++;
@@ -94,9 +104,7 @@ async function storeDurable() {
  */
 function ladder(step) {
   const validate = makeValidator(undefined);
-  const stamp = (message) => ({ type: 'message', id: uuidv7(), ts: new Date().toISOString(), ...message });
   const line = (message) => {
-    if (step === 'stamps') return `${JSON.stringify(stamp(message))}\n`;
     const stamped = stamp(message);
     if (!validate(stamped).ok) throw new Error('invalid fixture message');
     return `${JSON.stringify(stamped)}\n`;
@@ -116,10 +124,10 @@ function ladder(step) {
   };
 }
 
-/** pi's `_persist`: appendFileSync per message. */
+/** pi's `_persist`: appendFileSync per message, stamped as the store stamps (same bytes). */
 function appendFileSyncPerMessage() {
   fs.writeFileSync(file, headerLine('bench'), { flag: 'wx', mode: 0o600 });
-  for (const message of messages) fs.appendFileSync(file, `${JSON.stringify(message)}\n`);
+  for (const message of messages) fs.appendFileSync(file, `${JSON.stringify(stamp(message))}\n`);
   return {};
 }
 
@@ -207,14 +215,14 @@ async function sonicBoom() {
   return {};
 }
 
-/** Floor for many sessions: per session, create, write the header and its messages in one write each, close. */
+/** Floor for many sessions (stamped messages): per session, create, write the header and its messages in one write each, close. */
 function floorMany() {
   const per = Math.ceil(messages.length / options.sessions);
   for (let s = 0; s < options.sessions; s++) {
     const fd = openNew(path.join(dir, `s${s}.jsonl`));
     fs.writeSync(fd, headerLine(`s${s}`));
     let text = '';
-    for (let j = s * per; j < Math.min((s + 1) * per, messages.length); j++) text += `${JSON.stringify(messages[j])}\n`;
+    for (let j = s * per; j < Math.min((s + 1) * per, messages.length); j++) text += `${JSON.stringify(stamp(messages[j]))}\n`;
     fs.writeSync(fd, text);
     fs.closeSync(fd);
   }
@@ -242,7 +250,7 @@ async function storeMany() {
 const METHODS = {
   floor: () => floor(FLOOR_BATCH, false),
   'floor-durable': () => floor(STORE_BATCH, true),
-  'floor+stamps': ladder('stamps'),
+  'floor-unstamped': () => floor(FLOOR_BATCH, false, true),
   'floor+validation': ladder('validation'),
   'floor+async': ladder('async'),
   store,

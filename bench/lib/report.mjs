@@ -17,7 +17,7 @@ export const ROWS = [
   { id: 'stream', figure: '`stream(id)` of {bigMb}: RSS growth', target: '≤ 64 MB' },
   { id: 'tail', figure: '`read(id, { tail: {tail} })` on {bigMb}', target: '≤ 1.5× the known-offset floor' },
   { id: 'compaction', figure: '`read(id, { fromCompaction: true })` on {bigMb} ({compaction} entries)', target: '≤ 1.5× the known-offset floor' },
-  { id: 'list-open', figure: '`openStore` + first page of 50, {listSessions} sessions, valid index', target: '≤ 1.5× reading + parsing the index file', delegated: 'listing' },
+  { id: 'list-open', figure: '`openStore` + first page of 50, {listSessions} sessions, valid index (fresh process; warm)', target: '≤ 1.5× parsing the index + checking the files', delegated: 'listing' },
   { id: 'list-next', figure: 'next page once open', target: '≤ 1 ms', delegated: 'listing' },
   { id: 'list-watch', figure: '`openStore` with `watch: true` on {listSessions} sessions, + first page', target: '≤ 1.5× without watch', delegated: 'listing' },
   { id: 'concurrent', figure: '{sessions} sessions × {perSession} messages appended concurrently, then close', target: '≤ 1.3× the write floor for the same bytes' },
@@ -77,10 +77,14 @@ function listingRow(row, list, listing) {
   }
   const first = list.warm.map((r) => r.firstPage);
   if (row.id === 'list-open') {
-    const open = ratioRow(row, paired(first, list.floor.map((r) => r.ms)), 1.5, `index file (${mb(list.floor[0].bytes)})`);
-    // The check the store must make before it believes the index: shown, so the ratio can be read (docs/performance.md).
-    const check = summarize(list.floor.map((r) => r.lstatMs));
-    return check === undefined ? open : { ...open, floor: `${open.floor}; readdir + ${list.floor[0].entries.toLocaleString('en-US')} lstat ${spread(check, ms)}` };
+    // The floor: read and parse the index, and the check the store must make before it believes
+    // it (one readdir, one lstat per entry), in a fresh process; then both again in a warm one.
+    const floorLabel = `parse the index (${mb(list.floor[0].bytes)}) + readdir + ${list.floor[0].entries.toLocaleString('en-US')} lstat`;
+    const open = ratioRow(row, paired(first, list.floor.map((r) => r.ms + r.lstatMs)), 1.5, floorLabel);
+    const warmRuns = list.warm.filter((r) => r.warmFirstPage !== undefined);
+    if (warmRuns.length === 0 || list.floor[0].warmMs === undefined) return open;
+    const warm = ratioRow(row, paired(warmRuns.map((r) => r.warmFirstPage), list.floor.map((r) => r.warmMs + r.warmLstatMs)), 1.5, floorLabel);
+    return { ...open, measured: `fresh process ${open.measured}; warm ${warm.measured}`, floor: `fresh ${open.floor}; warm ${warm.floor}`, ratio: `${open.ratio}; warm ${warm.ratio}`, pass: open.pass === true && warm.pass === true };
   }
   if (row.id === 'list-next') {
     // Default options (no watch): a next page lstats only its own sessions when the folder is unchanged (docs/listing.md).
@@ -217,7 +221,7 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
     peerRows.push([label, spread(summarize(msOf(w[name])), ms), spread(paired(msOf(w[name]), floorMs).ratio, ratio), note]);
   };
   simplePeer('store', 'sessionlog, default options (row 1)', 'validation, ids and timestamps included');
-  simplePeer('appendFileSync', '`appendFileSync` per message (pi\'s `_persist`)', 'open + write + close per message');
+  simplePeer('appendFileSync', '`appendFileSync` per message (pi\'s `_persist`), stamped as the store stamps', 'open + write + close per message');
   simplePeer('better-sqlite3', 'better-sqlite3: WAL, `synchronous = NORMAL`, a transaction per 20', 'one row per message, `(session, seq)` primary key');
   simplePeer('sonic-boom', 'sonic-boom (pino\'s destination), defaults, one `write()` per message', 'asynchronous writes, then `end()`');
 
@@ -251,8 +255,8 @@ export function renderReport({ results, sizes, quick, peers, machine, facts, fix
   const perMessage = (name) => summarize(msOf(w[name]).map((v) => (v * 1000) / sizes.messages));
   let previous;
   for (const [name, label] of [
-    ['floor', 'write floor: stringify, one write per 20'],
-    ['floor+stamps', '+ stamps: a copy with `type`, a UUIDv7 `id`, an ISO `ts`'],
+    ['floor-unstamped', 'the caller\'s objects as they are: stringify, one write per 20'],
+    ['floor', '+ stamps: a copy with `type`, a UUIDv7 `id`, an ISO `ts` (the write floor of row 1)'],
     ['floor+validation', '+ validation with the built-in schema (compiled zod)'],
     ['floor+async', '+ an awaited async call per message'],
     ['store', '`store.append()` (also: buffering, the recent-lines window, flush bookkeeping), then close'],
