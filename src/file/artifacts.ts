@@ -214,8 +214,10 @@ export class FileArtifacts implements ArtifactStore {
   async #use(hex: string, sessionId: string): Promise<void> {
     const users = path.join(this.#root, 'users', hex);
     for (let attempt = 0; ; attempt++) {
-      await this.#mkdir(users);
       try {
+        // Inside the retry: a removal can take the folder (or, emptied, its parent) away between
+        // a recursive mkdir's steps, which then fails with ENOENT as the write would.
+        await this.#mkdir(users);
         await fs.promises.writeFile(path.join(users, sessionId), '', { mode: 0o600 });
         return;
       } catch (err) {

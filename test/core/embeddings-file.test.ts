@@ -93,3 +93,15 @@ describe('file embeddings', () => {
     await store.close();
   });
 });
+
+describe('file embeddings, unused', () => {
+  it('a store that never stored a vector gets no embeddings folder, also when sessions are deleted', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await store.create({ id: 'a' });
+    await store.delete('a');
+    expect(await store.embeddings.delete('x')).toBe(false);
+    expect(fs.existsSync(path.join(dir, '.embeddings'))).toBe(false);
+    await store.close();
+  });
+});

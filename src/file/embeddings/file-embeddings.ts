@@ -90,6 +90,8 @@ export class FileEmbeddings implements EmbeddingStore {
   /** {@inheritDoc EmbeddingStore.delete} */
   async delete(id: string): Promise<boolean> {
     if (typeof id !== 'string' || id.length === 0) throw new SessionStoreError('ERR_INVALID_OPTION', 'delete takes an embedding id, a non-empty string.');
+    // No file, nothing to delete: no lock taken, no folder made (every session delete asks).
+    if (this.#refresh() === undefined) return false;
     let found = false;
     await this.#write((set) => {
       found = set?.delete(id) ?? false;
@@ -101,6 +103,7 @@ export class FileEmbeddings implements EmbeddingStore {
   /** {@inheritDoc EmbeddingStore.deleteBySession} */
   async deleteBySession(sessionId: string): Promise<number> {
     assertValidId(sessionId);
+    if (this.#refresh() === undefined) return 0;
     let removed = 0;
     await this.#write((set) => {
       removed = set?.deleteSession(sessionId) ?? 0;
