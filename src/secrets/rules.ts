@@ -16,6 +16,13 @@ export interface SecretRule {
   readonly group?: number;
   /** A last check of the secret (a value that looks random, not a placeholder). */
   readonly accept?: (secret: string) => boolean;
+  /**
+   * A cheap test that every match of `pattern` passes (a literal the pattern needs, or the part of
+   * it after its slow prefix): a string that fails it is not searched with `pattern` at all.
+   * Optional; a gate that could reject a real match would hide a secret, so keep it a necessary
+   * condition (test/secrets/rules.test.ts checks every built-in rule's gate against its corpus).
+   */
+  readonly gate?: RegExp;
 }
 
 /** Shannon entropy in bits per character. */
@@ -47,27 +54,33 @@ const SECRET_NAME = String.raw`[A-Za-z_][A-Za-z0-9_.-]*?(?:secret|token|passw(?:
 
 /** The built-in rules, most specific first (a match is not matched again by a later rule). */
 export const DEFAULT_RULES: readonly SecretRule[] = [
-  { kind: 'private-key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g },
-  { kind: 'anthropic-key', pattern: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}/g },
-  { kind: 'openai-key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g, accept: (s) => !s.startsWith('sk-ant-') && /\d/.test(s) },
-  { kind: 'github-token', pattern: /\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g },
-  { kind: 'aws-access-key-id', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g },
+  { kind: 'private-key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g, gate: /-----BEGIN / },
+  { kind: 'anthropic-key', pattern: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{20,}/g, gate: /sk-ant-/ },
+  { kind: 'openai-key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g, accept: (s) => !s.startsWith('sk-ant-') && /\d/.test(s), gate: /sk-/ },
+  { kind: 'github-token', pattern: /\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g, gate: /gh[posur]_|github_pat_/ },
+  { kind: 'aws-access-key-id', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g, gate: /A[KS]IA|ABIA|ACCA/ },
   {
     kind: 'aws-secret-access-key',
     pattern: /\b(?:aws_?secret_?access_?key|secret_?access_?key|SecretAccessKey)\b["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi,
     group: 1,
+    gate: /access_?key/i,
   },
-  { kind: 'slack-token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
-  { kind: 'stripe-live-key', pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g },
-  { kind: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
-  { kind: 'npm-token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
-  { kind: 'url-password', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi, group: 1, accept: (s) => !PLACEHOLDER.test(s) && !s.startsWith('[REDACTED') },
+  { kind: 'slack-token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, gate: /xox[abposr]-/ },
+  { kind: 'stripe-live-key', pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g, gate: /_live_/ },
+  { kind: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, gate: /AIza/ },
+  { kind: 'npm-token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, gate: /npm_/ },
+  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, gate: /\.eyJ/ },
+  { kind: 'url-password', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi, group: 1, accept: (s) => !PLACEHOLDER.test(s) && !s.startsWith('[REDACTED'),
+    // The scheme before `://` is the slow part (tried at every word); the rest is what must be there.
+    gate: /:\/\/[^\s:@/]+:[^\s@/]+@/,
+  },
   {
     kind: 'secret-assignment',
     pattern: new RegExp(String.raw`\b${SECRET_NAME}\b["']?\s*(?:=|:)\s*["']?([^\s"'\`,;]{12,})`, 'gi'),
     group: 1,
     accept: looksRandom,
+    // The name's word and the assignment, without the lazy prefix before it that makes the rule slow.
+    gate: new RegExp(String.raw`(?:secret|token|passw(?:or)?d|pwd|key|credential)s?\b["']?\s*(?:=|:)\s*["']?[^\s"'\`,;]{12}`, 'i'),
   },
 ];
 

@@ -10,6 +10,7 @@ import { type Finding, Redactor } from '../../src/secrets/redact.js';
 import { runCli } from '../cli/run.js';
 import { freshPgUrl, PG_URL } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
+import { generateTranscript } from '../helpers/transcripts.js';
 import { cleanCorpus, plantedCorpus } from './corpus.js';
 
 const redactor = new Redactor(Buffer.alloc(32, 7));
@@ -28,6 +29,26 @@ describe('the built-in rules', () => {
       expect(out.slice(0, text.indexOf(secret))).toBe(text.slice(0, text.indexOf(secret)));
     }
     expect(missed).toEqual([]);
+  });
+
+  it('have gates that every match passes: with or without them, the same output', () => {
+    const ungated = new Redactor(Buffer.alloc(32, 7), undefined, DEFAULT_RULES.map(({ gate: _gate, ...rule }) => rule));
+    expect(DEFAULT_RULES.every((rule) => rule.gate !== undefined)).toBe(true);
+    const texts = [
+      ...plantedCorpus().map((p) => p.text),
+      ...cleanCorpus(),
+      ...generateTranscript({ seed: 5, messages: 400 }).map((m) => JSON.stringify(m)),
+      // Near misses the gates must still let through: the match starts well before the gate's text.
+      'mysql://app_user:Zq8vN3kLp2Wr@db.internal/app',
+      'MyServiceApiKeys = "k3J9x2LmQ8vR7tYp"',
+    ];
+    for (const rule of DEFAULT_RULES) {
+      for (const text of texts) {
+        rule.pattern.lastIndex = 0;
+        for (const match of text.matchAll(rule.pattern)) expect(rule.gate?.test(match[0]), `${rule.kind}: ${match[0]}`).toBe(true);
+      }
+    }
+    for (const text of texts) expect(redactor.text(text)).toBe(ungated.text(text));
   });
 
   it('touch nothing in a clean corpus of ids, hashes, encodings, code and prose (0 false positives)', () => {
