@@ -20,7 +20,7 @@ export interface SecretRule {
    * A cheap test that every match of `pattern` passes (a literal the pattern needs, or the part of
    * it after its slow prefix): a string that fails it is not searched with `pattern` at all.
    * Optional; a gate that could reject a real match would hide a secret, so keep it a necessary
-   * condition (test/secrets/rules.test.ts checks every built-in rule's gate against its corpus).
+   * condition (test/secrets/redact.test.ts checks every built-in rule's gate against its corpus).
    */
   readonly gate?: RegExp;
 }
@@ -70,7 +70,11 @@ export const DEFAULT_RULES: readonly SecretRule[] = [
   { kind: 'google-api-key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, gate: /AIza/ },
   { kind: 'npm-token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, gate: /npm_/ },
   { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, gate: /\.eyJ/ },
-  { kind: 'url-password', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi, group: 1, accept: (s) => !PLACEHOLDER.test(s) && !s.startsWith('[REDACTED'),
+  {
+    kind: 'url-password',
+    pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi,
+    group: 1,
+    accept: (s) => !PLACEHOLDER.test(s) && !s.startsWith('[REDACTED'),
     // The scheme before `://` is the slow part (tried at every word); the rest is what must be there.
     gate: /:\/\/[^\s:@/]+:[^\s@/]+@/,
   },
