@@ -216,6 +216,10 @@ function describeSessions(open: Opener): void {
       await closing;
       expect(await codeOf(store.get(id))).toBe('ERR_CLOSED');
       expect(await codeOf(store.append(id, { role: 'user', content: 'x' }))).toBe('ERR_CLOSED');
+      // Its parts too: nothing is written into a folder or pool the caller has let go.
+      expect(await codeOf(store.artifacts.put(id, Buffer.from('late')))).toBe('ERR_CLOSED');
+      expect(await codeOf(store.embeddings.upsert({ sessionId: id, vector: [1, 0] }))).toBe('ERR_CLOSED');
+      expect(await codeOf(store.embeddings.search([1, 0]))).toBe('ERR_CLOSED');
       if (open.reopen !== undefined) expect((await (await open.reopen(store)).read(id)).entries).toHaveLength(1);
     });
   });

@@ -41,3 +41,32 @@ export abstract class StoreBase extends EventEmitter<StoreEventMap> {
     return (this as unknown as Reads).close();
   }
 }
+
+const unguardedOf = new WeakMap<object, object>();
+
+/**
+ * `part` (a store's `artifacts` or `embeddings`) with every method first checking that its store
+ * is open: after `close()` a call rejects with the store's ERR_CLOSED, as the store's own calls do,
+ * instead of writing into a folder or pool the caller has let go. The store's own cascades (a
+ * delete that began before `close()`) use {@link unguarded} and finish.
+ */
+export function whileOpen<T extends object>(part: T, assertOpen: () => void): T {
+  const guarded = new Proxy(part, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      // Every method of a part is async: the check's error becomes a rejection, as the store's is.
+      return async (...args: unknown[]): Promise<unknown> => {
+        assertOpen();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  unguardedOf.set(guarded, part);
+  return guarded;
+}
+
+/** The part behind {@link whileOpen}'s guard, for the store's own use. */
+export function unguarded<T extends object>(guarded: T): T {
+  return (unguardedOf.get(guarded) as T | undefined) ?? guarded;
+}

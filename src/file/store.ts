@@ -21,7 +21,7 @@ import { type RedactReport, redactSession } from './rewrite/redact.js';
 import { folderKey } from './secret-key.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema, Header } from '../format/schema.js';
-import { StoreBase } from '../core/store-base.js';
+import { StoreBase, unguarded, whileOpen } from '../core/store-base.js';
 import { FileArtifacts } from './artifacts.js';
 import { FileEmbeddings } from './embeddings/file-embeddings.js';
 import type { HealthReport } from '../core/stats.js';
@@ -85,9 +85,9 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
   private constructor(options: ResolvedOptions, schema: S | undefined, redactor: Redactor | undefined) {
     super();
     this.dir = options.dir;
-    this.artifacts = new FileArtifacts(options.dir, options.durable);
+    this.artifacts = whileOpen(new FileArtifacts(options.dir, options.durable), () => this.#assertOpen());
     const redact = <T>(value: T): T => redactor?.value(value) ?? value;
-    this.embeddings = new FileEmbeddings({ ...options, redact, warn: (message, path) => emitWarning(this, { code: 'SESSIONLOG_EMBEDDINGS_DAMAGED', message: `${path}: ${message}` }) });
+    this.embeddings = whileOpen(new FileEmbeddings({ ...options, redact, warn: (message, path) => emitWarning(this, { code: 'SESSIONLOG_EMBEDDINGS_DAMAGED', message: `${path}: ${message}` }) }), () => this.#assertOpen());
     this.#options = options;
     this.#validate = makeValidator(schema);
     this.#prepareContext = {
@@ -182,8 +182,8 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     assertValidId(id);
     this.#writers.discard(id);
     if (await removeSessionFile(sessionPath(this.dir, id))) this.#emitChange(id, 'deleted');
-    await this.artifacts.release(id);
-    await this.embeddings.deleteBySession(id);
+    await unguarded(this.artifacts).release(id);
+    await unguarded(this.embeddings).deleteBySession(id);
   }
 
   /** {@inheritDoc SessionStore.fork} */

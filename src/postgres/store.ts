@@ -23,7 +23,7 @@ import { type PrepareContext, prepareEntries } from '../format/prepare.js';
 import { redactorFor } from '../secrets/redact.js';
 import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema } from '../format/schema.js';
-import { StoreBase } from '../core/store-base.js';
+import { StoreBase, unguarded, whileOpen } from '../core/store-base.js';
 import { PgArtifacts } from './artifacts.js';
 import { PgEmbeddings, withEmbeddingLock } from './embeddings.js';
 import type { HealthReport } from '../core/stats.js';
@@ -94,8 +94,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.#options = options;
     this.location = redactUrl(options.url);
     this.#pool = createPool(options.url, options.maxConnections);
-    this.artifacts = new PgArtifacts(this.#pool, this.location);
-    this.embeddings = new PgEmbeddings({ pool: this.#pool, where: this.location, redact: (value) => this.#prepare.redactor?.value(value) ?? value });
+    this.artifacts = whileOpen(new PgArtifacts(this.#pool, this.location), () => this.#assertOpen());
+    this.embeddings = whileOpen(new PgEmbeddings({ pool: this.#pool, where: this.location, redact: (value) => this.#prepare.redactor?.value(value) ?? value }), () => this.#assertOpen());
     this.#validate = makeValidator(schema);
     this.#prepare = { validate: this.#validate, maxEntryBytes: options.maxEntryBytes, newId: () => uuidv7(options.now()), now: options.now };
     // A natural end flushes what is buffered (an async write cannot run in `exit` or after a
@@ -145,7 +145,7 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     const deleted = await this.#call('delete a session', () => withEmbeddingLock(this.#pool, (client) => client.query('DELETE FROM sessionlog_sessions WHERE id = $1', [id])));
     if ((deleted.rowCount ?? 0) > 0) this.#emitChange(id, 'deleted');
     // Its artifact references went with it (ON DELETE CASCADE); the artifacts nobody uses now go too.
-    await this.#call('remove unused artifacts', () => this.artifacts.gc());
+    await this.#call('remove unused artifacts', () => unguarded(this.artifacts).gc());
   }
 
   /** {@inheritDoc SessionStore.list} */
