@@ -222,6 +222,21 @@ function describeSessions(open: Opener): void {
       expect(await codeOf(store.embeddings.search([1, 0]))).toBe('ERR_CLOSED');
       if (open.reopen !== undefined) expect((await (await open.reopen(store)).read(id)).entries).toHaveLength(1);
     });
+
+    it('close: a delete that began before it still removes the session\'s artifacts and vectors', async () => {
+      const store = await open();
+      const { id } = await store.create();
+      await store.artifacts.put(id, Buffer.from('only this session uses it'));
+      await store.embeddings.upsert({ sessionId: id, vector: [0.6, 0.8] });
+      const deleting = store.delete(id);
+      await store.close();
+      await deleting;
+      if (open.reopen === undefined) return;
+      const again = await open.reopen(store);
+      expect(await again.artifacts.list(id)).toEqual([]);
+      expect(await again.embeddings.count()).toBe(0);
+      expect(await again.get(id)).toBeUndefined();
+    });
   });
 }
 

@@ -48,9 +48,10 @@ const unguardedOf = new WeakMap<object, object>();
  * `part` (a store's `artifacts` or `embeddings`) with every method first checking that its store
  * is open: after `close()` a call rejects with the store's ERR_CLOSED, as the store's own calls do,
  * instead of writing into a folder or pool the caller has let go. The store's own cascades (a
- * delete that began before `close()`) use {@link unguarded} and finish.
+ * delete that began before `close()`) use {@link unguarded} and finish. `track` runs each call (a
+ * backend counts them, so that `close()` waits for the ones in flight).
  */
-export function whileOpen<T extends object>(part: T, assertOpen: () => void): T {
+export function whileOpen<T extends object>(part: T, assertOpen: () => void, track: <R>(task: () => Promise<R>) => Promise<R> = (task) => task()): T {
   const guarded = new Proxy(part, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
@@ -58,7 +59,7 @@ export function whileOpen<T extends object>(part: T, assertOpen: () => void): T 
       // Every method of a part is async: the check's error becomes a rejection, as the store's is.
       return async (...args: unknown[]): Promise<unknown> => {
         assertOpen();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        return track(async () => (value as (...a: unknown[]) => unknown).apply(target, args));
       };
     },
   });

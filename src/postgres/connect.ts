@@ -80,3 +80,21 @@ export function createPool(url: string, max: number): pg.Pool {
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
+
+/**
+ * Runs a call to the server, mapping its failures to the store's codes. A call that found its
+ * pooled connection dead (the server restarted since) is tried once more on a new one: every
+ * call a store makes this way is a read or a single statement whose effect a retry does not double.
+ */
+export async function callServer<T>(where: string, action: string, task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (first) {
+    if (!isUnavailable(first)) throw serverError(first, where, action);
+    try {
+      return await task();
+    } catch (err) {
+      throw serverError(err, where, action);
+    }
+  }
+}

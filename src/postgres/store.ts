@@ -29,7 +29,8 @@ import { PgEmbeddings, withEmbeddingLock } from './embeddings.js';
 import type { HealthReport } from '../core/stats.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch } from '../search/search.js';
-import { createPool, isUnavailable, redactUrl, serverError } from './connect.js';
+import { callServer, createPool, redactUrl, serverError } from './connect.js';
+import { InFlight } from './in-flight.js';
 import { ChangeListener, channelOf } from './notify.js';
 import { decodeRows, entriesAfter, listSessions, readEntries, sessionRow } from './queries.js';
 import { infoOf } from './rows.js';
@@ -58,6 +59,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
   /** Vectors for recall, rows searched in this process (docs/backends.md). */
   readonly embeddings: PgEmbeddings;
   readonly #pool: pg.Pool;
+  /** Calls to the server in flight: close() waits for them before it ends the pool. */
+  readonly #inFlight = new InFlight();
   readonly #validate: EntryValidator<StoredEntry<z.output<S>>>;
   #prepare: PrepareContext<StoredEntry<z.output<S>>>;
   readonly #writers = new Map<string, PgWriter>();
@@ -94,8 +97,9 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.#options = options;
     this.location = redactUrl(options.url);
     this.#pool = createPool(options.url, options.maxConnections);
-    this.artifacts = whileOpen(new PgArtifacts(this.#pool, this.location), () => this.#assertOpen());
-    this.embeddings = whileOpen(new PgEmbeddings({ pool: this.#pool, where: this.location, redact: (value) => this.#prepare.redactor?.value(value) ?? value }), () => this.#assertOpen());
+    const track = <T>(task: () => Promise<T>): Promise<T> => this.#inFlight.run(task);
+    this.artifacts = whileOpen(new PgArtifacts(this.#pool, this.location), () => this.#assertOpen(), track);
+    this.embeddings = whileOpen(new PgEmbeddings({ pool: this.#pool, where: this.location, redact: (value) => this.#prepare.redactor?.value(value) ?? value }), () => this.#assertOpen(), track);
     this.#validate = makeValidator(schema);
     this.#prepare = { validate: this.#validate, maxEntryBytes: options.maxEntryBytes, newId: () => uuidv7(options.now()), now: options.now };
     // A natural end flushes what is buffered (an async write cannot run in `exit` or after a
@@ -320,6 +324,7 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
       const failed = results.find((result) => result.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     } finally {
+      await this.#inFlight.drained();
       await this.#listener?.close();
       await this.#pool.end().catch(() => undefined);
     }
@@ -329,22 +334,9 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     if (this.#closing !== undefined) throw new SessionStoreError('ERR_CLOSED', `The store on ${this.location} is closed; open it again with openStore().`);
   }
 
-  /**
-   * Runs a call to the server, mapping its failures to the store's codes. A call that found its
-   * pooled connection dead (the server restarted since) is tried once more on a new one: every
-   * call here is a read or a single statement whose effect a retry does not double.
-   */
-  async #call<T>(action: string, task: () => Promise<T>): Promise<T> {
-    try {
-      return await task();
-    } catch (first) {
-      if (!isUnavailable(first)) throw serverError(first, this.location, action);
-      try {
-        return await task();
-      } catch (err) {
-        throw serverError(err, this.location, action);
-      }
-    }
+  /** A call to the server (connect.ts: its codes, one retry), counted so that close() waits for it. */
+  #call<T>(action: string, task: () => Promise<T>): Promise<T> {
+    return this.#inFlight.run(() => callServer(this.location, action, task));
   }
 
   #writer(id: string): PgWriter {
