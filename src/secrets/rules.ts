@@ -49,8 +49,14 @@ export function looksRandom(value: string): boolean {
   return entropy(value) >= 3.2;
 }
 
+/** The word that makes a name a secret's: `…_TOKEN`, `db_password`, `apiKey`, … */
+const SECRET_WORD = String.raw`(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|client[_-]?secret|credential)s?`;
+/** What follows such a name in an assignment: `=` or `:`, maybe quotes, and a value of 12 or more characters (group 1). */
+const ASSIGNED_VALUE = String.raw`\b["']?\s*(?:=|:)\s*["']?([^\s"'\`,;]{12,})`;
 /** Names of assignments whose value is a secret: `GITHUB_TOKEN=…`, `db_password: …`, `apiKey = …`. */
-const SECRET_NAME = String.raw`[A-Za-z_][A-Za-z0-9_.-]*?(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|auth[_-]?key|client[_-]?secret|credential)s?`;
+const SECRET_NAME = String.raw`[A-Za-z_][A-Za-z0-9_.-]*?${SECRET_WORD}`;
+/** A URL's `user:password@`, after its scheme (group 1: the password). */
+const URL_USERINFO = String.raw`:\/\/[^\s:@/]+:([^\s@/]+)@`;
 
 /** The built-in rules, most specific first (a match is not matched again by a later rule). */
 export const DEFAULT_RULES: readonly SecretRule[] = [
@@ -72,19 +78,19 @@ export const DEFAULT_RULES: readonly SecretRule[] = [
   { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, gate: /\.eyJ/ },
   {
     kind: 'url-password',
-    pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:([^\s@/]+)@/gi,
+    pattern: new RegExp(String.raw`\b[a-z][a-z0-9+.-]*${URL_USERINFO}`, 'gi'),
     group: 1,
     accept: (s) => !PLACEHOLDER.test(s) && !s.startsWith('[REDACTED'),
     // The scheme before `://` is the slow part (tried at every word); the rest is what must be there.
-    gate: /:\/\/[^\s:@/]+:[^\s@/]+@/,
+    gate: new RegExp(URL_USERINFO),
   },
   {
     kind: 'secret-assignment',
-    pattern: new RegExp(String.raw`\b${SECRET_NAME}\b["']?\s*(?:=|:)\s*["']?([^\s"'\`,;]{12,})`, 'gi'),
+    pattern: new RegExp(String.raw`\b${SECRET_NAME}${ASSIGNED_VALUE}`, 'gi'),
     group: 1,
     accept: looksRandom,
-    // The name's word and the assignment, without the lazy prefix before it that makes the rule slow.
-    gate: new RegExp(String.raw`(?:secret|token|passw(?:or)?d|pwd|key|credential)s?\b["']?\s*(?:=|:)\s*["']?[^\s"'\`,;]{12}`, 'i'),
+    // The pattern without the lazy prefix of the name, which makes it slow (tried at every word).
+    gate: new RegExp(`${SECRET_WORD}${ASSIGNED_VALUE}`, 'i'),
   },
 ];
 
