@@ -1,13 +1,23 @@
-// The two write races of issue 10, each reproduced with real processes: an acknowledged entry
-// glued onto another writer's torn fragment, and repairs racing appenders.
+// The write races of issue 10, each reproduced with real processes: an acknowledged entry glued
+// onto another writer's torn fragment, and repairs racing appenders (at scale, then its one
+// window held open on purpose).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { withRewriteLock } from '../../src/file/fs/lock.js';
 import { openStore } from '../../src/index.js';
 import { startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { figure, scale, straceWorks } from './matrix.js';
+
+/** Whether a thread of `pid` is inside an openat(2) of a folder (x86-64: syscall 257, flags with O_DIRECTORY). */
+function inOpenDir(pid: number): boolean {
+  return fs.readdirSync(`/proc/${pid}/task`).some((tid) => {
+    const fields = fs.readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ');
+    return fields[0] === '257' && (Number.parseInt(fields[3] ?? '0', 16) & fs.constants.O_DIRECTORY) !== 0;
+  });
+}
 
 /** Whether a thread of `pid` is inside a write(2) on an fd open on `file` (x86-64: syscall 1). */
 function inWriteTo(pid: number, file: string): boolean {
@@ -74,5 +84,40 @@ describe('race 2: repairs racing appenders', () => {
     }
     figure('race 2', `${rounds} rounds of 3 appenders × 300 entries against 15 repair + update rounds: ${lost} lost, ${twice} written twice, ${restored} restore warnings`);
     expect({ lost, twice, restored }).toEqual({ lost: 0, twice: 0, restored: 0 });
+  });
+});
+
+describe.skipIf(!straceWorks() || process.arch !== 'x64')('race 2, its window held open: a rewrite ends while a writer looks at the file it put in place', () => {
+  it('judges what the new file lacks at its size after the carry-over, so nothing is appended twice', async () => {
+    const dir = tempDir();
+    const store = await openStore({ dir });
+    await store.create({ id: 's' });
+    const file = fs.realpathSync(path.join(dir, 's.jsonl'));
+    // strace holds the child's look at the rewrite lock (the readdir of its folder) for 1.5 s.
+    const lockDir = path.join(dir, '.s.jsonl.lock');
+    const child = startChild('two-flushes.mjs', [dir, 's'], {
+      wrap: (args) => ['strace', ['-f', '-qq', '-o', '/dev/null', '-P', lockDir, '-e', 'trace=openat', '-e', 'inject=openat:delay_enter=1500000', process.execPath, ...args]],
+    });
+    const pid = Number((await child.line(/^ready \d+/)).split(' ')[1]);
+    const first = (await child.line(/^flushed /)).split(' ')[1] as string;
+    await withRewriteLock(file, async () => {
+      // A rewrite whose last read came just before the child's first entry landed: the new file
+      // lacks it, and the rewrite carries it over after its rename…
+      const lines = fs.readFileSync(file, 'utf8').split('\n');
+      const late = `${lines.find((line) => line.includes(first)) as string}\n`;
+      fs.writeFileSync(`${file}.new`, lines.filter((line) => !line.includes(first)).join('\n'));
+      fs.renameSync(`${file}.new`, file);
+      // …while the child's second flush has opened the new file and is held at its lock check.
+      fs.writeFileSync(path.join(dir, 'go'), '');
+      await waitFor('the child looking at the rewrite lock', () => inOpenDir(pid), { timeoutMs: 20_000, intervalMs: 5 });
+      fs.appendFileSync(file, late);
+    });
+    const second = (await child.line(/^flushed /)).split(' ')[1] as string;
+    const result = await child.done;
+    expect(result.code, result.stderr).toBe(0);
+    const onDisk = fs.readFileSync(file, 'utf8');
+    expect([first, second].map((id) => onDisk.split(`"id":"${id}"`).length - 1)).toEqual([1, 1]);
+    expect(result.stdout).not.toContain('warning SESSIONLOG_RESTORED');
+    await store.close();
   });
 });

@@ -252,7 +252,7 @@ export class SessionWriter {
   async #fsyncOnly(): Promise<void> {
     const { fd, stat } = openForAppendSync(this.#file);
     try {
-      const restored = this.#verify ? this.#prepare(fd, stat, EMPTY) : EMPTY;
+      const restored = this.#verify ? this.#prepare(fd, stat, EMPTY).data : EMPTY;
       if (restored.length > 0) writeAllSync(fd, restored);
       await fdatasync(fd);
       this.#unsynced = false;
@@ -273,8 +273,7 @@ export class SessionWriter {
   #writeBatch(batch: Batch, waitForRewrite = false): number {
     const { fd, stat } = openForAppendSync(this.#file);
     try {
-      const data = this.#prepare(fd, stat, batch.body, waitForRewrite);
-      const before = stat.size;
+      const { data, size: before } = this.#prepare(fd, stat, batch.body, waitForRewrite);
       try {
         writeAllSync(fd, data);
       } catch (err) {
@@ -305,21 +304,26 @@ export class SessionWriter {
   /**
    * The bytes to write: the batch, after whatever the file needs first — its header if another
    * program emptied it, a `\n` sealing a torn last line, and our recent entries that an external
-   * rewrite dropped.
+   * rewrite dropped — and the file's size those were judged at (where the write will start, unless
+   * another process appends first).
    */
-  #prepare(fd: number, stat: fs.Stats, body: Buffer, waitForRewrite = false): Buffer {
+  #prepare(fd: number, stat: fs.Stats, body: Buffer, waitForRewrite = false): { data: Buffer; size: number } {
     const last = this.#lastEnd;
-    if (!this.#verify && last !== undefined && last.ino === stat.ino && last.size === stat.size) return body;
+    if (!this.#verify && last !== undefined && last.ino === stat.ino && last.size === stat.size) return { data: body, size: stat.size };
     const replaced = this.#verify || (last !== undefined && this.#rewritten(fd, stat, last));
     if (replaced && waitForRewrite && isRewriteLocked(this.#file)) throw new RewriteInProgress();
+    // The size seen at open can predate the carry-over of a rewrite that has finished since: it
+    // appends the late appends before it releases its lock. Judged at that size, those entries
+    // looked lost and were appended a second time (test/reliability/races.test.ts, race 2).
+    const size = replaced ? fs.fstatSync(fd).size : stat.size;
     const parts: Buffer[] = [];
-    if (stat.size === 0) {
+    if (size === 0) {
       this.#events.onWarning(
         `${this.#file} was emptied by another program; its header was written again before the new entries.`,
         'SESSIONLOG_EMPTIED',
       );
       parts.push(Buffer.from(this.#headerLine));
-    } else if (!endsWithNewline(fd, stat.size)) {
+    } else if (!endsWithNewline(fd, size)) {
       // A torn last line (a crash, or an editor that saves without a final newline): never glue onto it.
       this.#events.onWarning(
         `${this.#file} did not end with a newline; it was sealed so the torn line stays separate.`,
@@ -328,7 +332,7 @@ export class SessionWriter {
       parts.push(NEWLINE);
     }
     if (replaced) {
-      const missing = this.#recent.missingFrom(fd, stat.size);
+      const missing = this.#recent.missingFrom(fd, size);
       if (missing.length > 0 && !this.#storeRewrite) {
         this.#events.onWarning(
           `${this.#file} was rewritten by another program and lost ${missing.length} entries this store had written; they were appended again.`,
@@ -338,9 +342,9 @@ export class SessionWriter {
       for (const item of missing) parts.push(item.line);
     }
     this.#verify = this.#storeRewrite = false;
-    if (parts.length === 0) return body;
+    if (parts.length === 0) return { data: body, size };
     parts.push(body);
-    return Buffer.concat(parts);
+    return { data: Buffer.concat(parts), size };
   }
 
   /** Whether the file is no longer the one we appended to: a new inode, shorter, or our last line gone from its place. */
