@@ -16,10 +16,18 @@ import { EMBEDDING_LOCK } from './schema.js';
 
 const FOREIGN_KEY_VIOLATION = '23503';
 const DIMENSIONS_KEY = 'embedding_dimensions';
+/** The newest tombstone pruned so far: a copy that has not seen that far reloads from scratch. */
+const PRUNED_KEY = 'embedding_tombstones_pruned';
+/**
+ * Tombstones kept (about 50 bytes each): a process whose copy is more than this many removals
+ * behind reloads every vector instead of catching up (a second or so for 100,000 vectors).
+ */
+export const TOMBSTONES_KEPT = 10_000;
 
 interface ChangeRow {
   seq: string;
-  id: string;
+  /** Null on the row that tells how far tombstones were pruned. */
+  id: string | null;
   session_id: string | null;
   entry_id: string | null;
   text: string | null;
@@ -96,13 +104,13 @@ export class PgEmbeddings implements EmbeddingStore {
   /** {@inheritDoc EmbeddingStore.delete} */
   async delete(id: string): Promise<boolean> {
     if (typeof id !== 'string' || id.length === 0) throw new SessionStoreError('ERR_INVALID_OPTION', 'delete takes an embedding id, a non-empty string.');
-    return (await this.#locked('DELETE FROM sessionlog_embeddings WHERE id = $1', [id])) > 0;
+    return (await this.#removing('DELETE FROM sessionlog_embeddings WHERE id = $1', [id])) > 0;
   }
 
   /** {@inheritDoc EmbeddingStore.deleteBySession} */
   async deleteBySession(sessionId: string): Promise<number> {
     assertValidId(sessionId);
-    return this.#locked('DELETE FROM sessionlog_embeddings WHERE session_id = $1', [sessionId]);
+    return this.#removing('DELETE FROM sessionlog_embeddings WHERE session_id = $1', [sessionId]);
   }
 
   /** {@inheritDoc EmbeddingStore.dimensions} */
@@ -115,9 +123,13 @@ export class PgEmbeddings implements EmbeddingStore {
     return (await this.#refresh())?.size ?? 0;
   }
 
-  /** A statement run holding the embeddings lock; resolves the rows it touched. */
-  async #locked(sql: string, values: unknown[]): Promise<number> {
-    return (await withEmbeddingLock(this.#options.pool, (client) => client.query(sql, values))).rowCount ?? 0;
+  /** A statement that removes vectors, run holding the embeddings lock, then the old tombstones pruned; resolves the rows it removed. */
+  async #removing(sql: string, values: unknown[]): Promise<number> {
+    return withEmbeddingLock(this.#options.pool, async (client) => {
+      const removed = (await client.query(sql, values)).rowCount ?? 0;
+      if (removed > 0) await pruneTombstones(client);
+      return removed;
+    });
   }
 
 
@@ -130,13 +142,22 @@ export class PgEmbeddings implements EmbeddingStore {
       this.#seen = 0n;
     }
     const set = this.#set;
+    // One statement, one snapshot: the changes, and how far tombstones were pruned (the row without an id).
     const changes = await this.#options.pool.query<ChangeRow>(
       `SELECT seq, id, session_id, entry_id, text, metadata, vector FROM sessionlog_embeddings WHERE seq > $1
        UNION ALL SELECT seq, id, NULL, NULL, NULL, NULL, NULL FROM sessionlog_embedding_tombstones WHERE seq > $1
+       UNION ALL SELECT value::bigint, NULL, NULL, NULL, NULL, NULL, NULL FROM sessionlog_meta WHERE key = $2
        ORDER BY seq`,
-      [this.#seen.toString()],
+      [this.#seen.toString(), PRUNED_KEY],
     );
+    const pruned = changes.rows.find((row) => row.id === null);
+    if (pruned !== undefined && this.#seen > 0n && BigInt(pruned.seq) > this.#seen) {
+      // Removals this copy has not seen may have left no tombstone: start again from the rows alone.
+      this.#set = undefined;
+      return this.#refresh();
+    }
     for (const row of changes.rows) {
+      if (row.id === null) continue;
       if (row.vector === null || row.session_id === null) set.delete(row.id);
       else set.setBytes({ id: row.id, sessionId: row.session_id, entryId: row.entry_id ?? undefined, text: row.text ?? undefined, metadata: row.metadata ?? undefined }, row.vector);
       const seq = BigInt(row.seq);
@@ -165,6 +186,23 @@ export async function withEmbeddingLock<T>(pool: pg.Pool, task: (client: pg.Pool
   } finally {
     client.release();
   }
+}
+
+/**
+ * Removes all but the newest {@link TOMBSTONES_KEPT} tombstones, and records the newest removed,
+ * so that a copy older than that reloads (a removal it missed may have no tombstone left). Run
+ * holding the embeddings lock, in the transaction that removed vectors.
+ */
+export async function pruneTombstones(client: pg.PoolClient, keep: number = TOMBSTONES_KEPT): Promise<void> {
+  await client.query(
+    `WITH pruned AS (
+       DELETE FROM sessionlog_embedding_tombstones
+       WHERE seq <= (SELECT seq FROM sessionlog_embedding_tombstones ORDER BY seq DESC OFFSET $1 LIMIT 1)
+       RETURNING seq)
+     INSERT INTO sessionlog_meta (key, value) SELECT $2, max(seq)::text FROM pruned HAVING count(*) > 0
+     ON CONFLICT (key) DO UPDATE SET value = GREATEST(sessionlog_meta.value::bigint, EXCLUDED.value::bigint)::text`,
+    [keep, PRUNED_KEY],
+  );
 }
 
 const codeOf = (err: unknown): unknown => (typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined);
