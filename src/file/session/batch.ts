@@ -19,6 +19,8 @@ export interface Batch {
 const EMPTY = Buffer.alloc(0);
 /** First capacity of a batch buffer; it doubles when a line might not fit. */
 const MIN_BATCH_BYTES = 64 * 1024;
+/** A batch using at most 1/this of its buffer is copied out, and the buffer kept for the next batch. */
+const SMALL_BATCH_SHARE = 4;
 /** Batch buffers the recent-lines window gave back, kept for the next batches. */
 const MAX_SPARE_BUFFERS = 2;
 
@@ -68,8 +70,22 @@ export class BatchBuffer {
     this.#ids.push(id);
   }
 
-  /** The buffered lines with their buffer; the next line goes into a spare buffer or a new one. */
+  /**
+   * The buffered lines with their buffer; the next line goes into a spare buffer or a new one. A
+   * batch that fills little of its buffer (a flush per turn of a chat) gets a copy of its own
+   * instead, and the buffer is filled again: handed to the recent-lines window whole, each such
+   * flush held on to 64 KiB until 1,000 entries later (one session flushing 1,000 single entries
+   * held 62.5 MB for 250 KB of lines; docs/performance.md).
+   */
   take(): Batch {
+    if (this.#bytes * SMALL_BATCH_SHARE <= this.#buf.length) {
+      const copy = Buffer.from(this.#buf.subarray(0, this.#bytes));
+      const small: Batch = { buffer: copy, body: copy, ends: this.#ends, ids: this.#ids };
+      this.#ends = [];
+      this.#ids = [];
+      this.#bytes = 0;
+      return small;
+    }
     const batch: Batch = { buffer: this.#buf, body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#ids };
     this.#buf = this.#spare.pop() ?? EMPTY;
     this.#ends = [];
@@ -90,7 +106,8 @@ export class BatchBuffer {
 
   /** A written batch's buffer, given back by the recent-lines window: filled again by a later batch. */
   giveBack(buffer: Buffer): void {
-    if (this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(buffer);
+    // A small batch's own copy is too small to fill again.
+    if (this.#spare.length < MAX_SPARE_BUFFERS && buffer.length >= MIN_BATCH_BYTES) this.#spare.push(buffer);
   }
 
   /** Drops everything. */
