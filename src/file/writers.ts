@@ -9,10 +9,13 @@ import { onProcessExit } from '../core/exit-hooks.js';
 import type { SessionStoreError } from '../core/errors.js';
 import { sessionPath } from './fs/paths.js';
 import { keepInTrash } from './session/trash.js';
+import { WindowBudget } from './session/recent.js';
 import { SessionWriter } from './session/writer.js';
 
 /** Cap on fds held across an fsync at once (durable flushes of many sessions). */
 const FSYNC_CONCURRENCY = 16;
+/** What the recent-lines windows of all of a store's sessions may keep together (each: 1,000 lines / 8 MB). */
+const RECENT_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /** What a registry needs from its store. */
 export interface WriterRegistryOptions {
@@ -37,6 +40,7 @@ export class WriterRegistry {
   readonly #writers = new Map<string, SessionWriter>();
   readonly #opening = new Map<string, Promise<SessionWriter>>();
   readonly #fsyncQueue = new PQueue({ concurrency: FSYNC_CONCURRENCY });
+  readonly #recentBudget = new WindowBudget(RECENT_BUDGET_BYTES);
   readonly #removeExitHook: (() => void) | undefined;
 
   constructor(options: WriterRegistryOptions) {
@@ -159,6 +163,7 @@ export class WriterRegistry {
         maxBufferedBytes: o.maxBufferedBytes,
         durable: o.durable,
         schedule: (task) => this.#fsyncQueue.add(task),
+        recentBudget: this.#recentBudget,
       },
       {
         onWritten: () => o.onWritten(id),

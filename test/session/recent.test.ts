@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { RecentLines } from '../../src/file/session/recent.js';
+import { RecentLines, WindowBudget } from '../../src/file/session/recent.js';
 import { rng } from '../helpers/transcripts.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -49,4 +49,35 @@ test('keeps the newest lines within its caps, byte-exact, however batches arrive
   expect(missing.map((item) => item.id)).toEqual(expected.map((item) => item.id));
   expect(missing.map((item) => item.line.toString())).toEqual(expected.map((item) => item.line));
   expect(released).toBeGreaterThan(100);
+});
+
+test("a store's windows share one cap: the least recently written ones are dropped whole, and a window that leaves frees its share", () => {
+  const budget = new WindowBudget(10_000);
+  const released: string[] = [];
+  const windows = ['a', 'b', 'c'].map((name) => new RecentLines(1000, 8000, () => released.push(name), budget));
+  const [a, b, c] = windows as [RecentLines, RecentLines, RecentLines];
+  const write = (window: RecentLines, id: string, bytes: number): void => window.add([id], Buffer.alloc(bytes, 0x78), [bytes]);
+  write(a, 'a1', 3000);
+  write(b, 'b1', 3000);
+  write(a, 'a2', 3000);
+  expect(budget.bytes).toBe(9000);
+  // Over the cap: b, written to least recently, goes whole; a, written since, keeps its lines.
+  write(c, 'c1', 3000);
+  expect([a.bytes, b.bytes, c.bytes, budget.bytes]).toEqual([6000, 0, 3000, 9000]);
+  // Its buffers are not given back as spares: its session may not be written to again.
+  expect(released).toEqual([]);
+  expect(b.last).toBeUndefined();
+  // c keeps only c2 (its own cap, 8,000); a, now the least recent, goes; c, being written to, stays.
+  write(c, 'c2', 7000);
+  expect([a.bytes, c.bytes]).toEqual([0, 7000]);
+  expect(c.last?.id).toBe('c2');
+  expect(budget.bytes).toBe(7000);
+  // A dropped window written to again counts again; one that leaves takes its bytes along.
+  write(b, 'b2', 1000);
+  expect(budget.bytes).toBe(8000);
+  c.dispose();
+  expect(budget.bytes).toBe(1000);
+  b.dispose();
+  a.dispose();
+  expect(budget.bytes).toBe(0);
 });

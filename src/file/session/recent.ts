@@ -41,13 +41,28 @@ export class RecentLines {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #release: (buffer: Buffer) => void;
+  readonly #budget: WindowBudget | undefined;
   #items: Item[] = [];
   #bytes = 0;
+  /** Bytes of the buffers those lines keep alive (a batch's buffer can be up to 4× its lines). */
+  #held = 0;
 
-  constructor(maxEntries: number, maxBytes: number, release: (buffer: Buffer) => void = () => undefined) {
+  /** `budget`: the cap this window shares with the other windows of its store. */
+  constructor(maxEntries: number, maxBytes: number, release: (buffer: Buffer) => void = () => undefined, budget?: WindowBudget) {
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
     this.#release = release;
+    this.#budget = budget;
+  }
+
+  /** Bytes of the lines kept. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Bytes of the buffers the lines keep alive: what counts against the store's budget. */
+  get held(): number {
+    return this.#held;
   }
 
   /** The last line written, to check cheaply that it is still where it was written. */
@@ -62,6 +77,7 @@ export class RecentLines {
    * line i ends. Lines without an id cannot be matched later and are not kept.
    */
   add(ids: readonly (string | undefined)[], buffer: Buffer, ends: readonly number[]): void {
+    const before = this.#held;
     const slab: Slab = { buffer, refs: 0 };
     let start = 0;
     for (let i = 0; i < ends.length; i++) {
@@ -75,14 +91,36 @@ export class RecentLines {
       start = end;
     }
     if (slab.refs === 0) this.#release(buffer);
+    else this.#held += buffer.length;
     let drop = 0;
     while (this.#items.length - drop > this.#maxEntries || (this.#bytes > this.#maxBytes && this.#items.length - drop > 1)) {
       const item = this.#items[drop] as Item;
       this.#bytes -= item.end - item.start;
-      if (--item.slab.refs === 0) this.#release(item.slab.buffer);
+      if (--item.slab.refs === 0) {
+        this.#held -= item.slab.buffer.length;
+        this.#release(item.slab.buffer);
+      }
       drop++;
     }
     if (drop > 0) this.#items = this.#items.slice(drop);
+    this.#budget?.grew(this, this.#held - before);
+  }
+
+  /**
+   * Drops every line (the budget's eviction, or the writer going away); returns the buffer bytes freed.
+   * The buffers are not given back: kept as a writer's spares, they would stay with a session
+   * nobody writes to any more.
+   */
+  clear(): number {
+    const freed = this.#held;
+    this.#items = [];
+    this.#bytes = this.#held = 0;
+    return freed;
+  }
+
+  /** Drops every line and leaves the budget: the writer is done. */
+  dispose(): void {
+    this.#budget?.leave(this, this.clear());
   }
 
   /**
@@ -113,6 +151,45 @@ export class RecentLines {
     const tail = splitter.end();
     if (tail !== undefined) see(tail.bytes);
     return this.#items.slice(newest + 1).map(written);
+  }
+}
+
+/**
+ * The cap the recent-lines windows of one store share: each window is capped on its own (1,000
+ * lines / 8 MB), but a store that has written to thousands of sessions since it opened would keep
+ * all their windows. Over the cap, the windows written to least recently are dropped whole: their
+ * sessions are then like sessions not written since the store opened (nothing to put back).
+ */
+export class WindowBudget {
+  readonly #maxBytes: number;
+  #bytes = 0;
+  /** Least recently written first (a Set keeps insertion order). */
+  readonly #windows = new Set<RecentLines>();
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes of the buffers all windows keep alive. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** `window` was just written to and its buffers changed by `delta` bytes; drops the least recent others while over the cap. */
+  grew(window: RecentLines, delta: number): void {
+    this.#bytes += delta;
+    this.#windows.delete(window);
+    this.#windows.add(window);
+    for (const oldest of this.#windows) {
+      if (this.#bytes <= this.#maxBytes || oldest === window) break;
+      this.#windows.delete(oldest);
+      this.#bytes -= oldest.clear();
+    }
+  }
+
+  /** `window` is gone, after freeing `freed` bytes. */
+  leave(window: RecentLines, freed: number): void {
+    if (this.#windows.delete(window)) this.#bytes -= freed;
   }
 }
 

@@ -15,7 +15,7 @@ import { ioError, SessionStoreError } from '../../core/errors.js';
 import { isRewriteLocked, waitForRewrite } from '../fs/lock.js';
 import { closeQuietly, closeSyncQuietly, fdatasync, openForAppendSync, writeAllSync } from '../fs/files.js';
 import { type Batch, BatchBuffer } from './batch.js';
-import { RecentLines } from './recent.js';
+import { RecentLines, type WindowBudget } from './recent.js';
 import { endsWithNewline, rewriteGlued, undoPartial } from './tail.js';
 
 /** Buffer thresholds and durability of one writer. */
@@ -28,6 +28,8 @@ export interface WriterOptions {
   readonly durable: boolean;
   /** Runs a durable flush, which holds an fd across an fsync: the store caps how many run at once. */
   readonly schedule: <T>(task: () => Promise<T>) => Promise<T>;
+  /** The cap this writer's recent-lines window shares with the store's other writers. */
+  readonly recentBudget?: WindowBudget;
 }
 
 /** What the writer tells its owner. */
@@ -52,7 +54,7 @@ export class SessionWriter {
   readonly #options: WriterOptions;
   readonly #events: WriterEvents;
   readonly #pending = new BatchBuffer();
-  readonly #recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES, (buffer) => this.#pending.giveBack(buffer));
+  readonly #recent: RecentLines;
   /** Set when an fsync failed: before the next write, check the file still holds what we wrote. */
   #verify = false;
   /**
@@ -75,6 +77,7 @@ export class SessionWriter {
     this.#headerLine = headerLine;
     this.#options = options;
     this.#events = events;
+    this.#recent = new RecentLines(RECENT_ENTRIES, RECENT_BYTES, (buffer) => this.#pending.giveBack(buffer), options.recentBudget);
     this.#timer = new FlushTimer(options.intervalMs, () => this.flush(this.#options.durable), (error) => this.#events.onError(error));
   }
 
@@ -162,6 +165,7 @@ export class SessionWriter {
     } finally {
       this.#closed = true;
       this.#timer.stop();
+      this.#recent.dispose();
     }
   }
 
@@ -181,6 +185,7 @@ export class SessionWriter {
     this.#pending.clear();
     this.#closed = true;
     this.#timer.stop();
+    this.#recent.dispose();
   }
 
   async #flushNow(durable: boolean): Promise<void> {
