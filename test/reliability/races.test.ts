@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { withRewriteLock } from '../../src/file/fs/lock.js';
-import { openStore } from '../../src/index.js';
-import { startChild } from '../helpers/children.js';
+import { lockPathFor, withRewriteLock } from '../../src/file/fs/lock.js';
+import { openStore, type SessionStore } from '../../src/index.js';
+import { type RunningChild, startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { figure, scale, straceWorks } from './matrix.js';
@@ -30,17 +30,29 @@ function inWriteTo(pid: number, file: string): boolean {
   return false;
 }
 
-describe.skipIf(!straceWorks() || process.arch !== 'x64')('race 1: a torn fragment between the tail check and the write', () => {
+/** A store in a new folder, with session `s`, and that session's file (its real path, as /proc shows it). */
+async function storeWithSession(): Promise<{ dir: string; store: SessionStore; file: string }> {
+  const dir = tempDir();
+  const store = await openStore({ dir });
+  await store.create({ id: 's' });
+  return { dir, store, file: fs.realpathSync(path.join(dir, 's.jsonl')) };
+}
+
+const withStrace = straceWorks() && process.arch === 'x64';
+
+/** Starts `test/children/<name>` under strace, which holds each of its `syscall`s on `onPath` for 1.5 s; resolves with the child and its pid ("ready <pid>"). */
+async function startHeld(name: string, args: string[], onPath: string, syscall: 'write' | 'openat'): Promise<{ child: RunningChild; pid: number }> {
+  const child = startChild(name, args, {
+    wrap: (nodeArgs) => ['strace', ['-f', '-qq', '-o', '/dev/null', '-P', onPath, '-e', `trace=${syscall}`, '-e', `inject=${syscall}:delay_enter=1500000`, process.execPath, ...nodeArgs]],
+  });
+  return { child, pid: Number((await child.line(/^ready \d+/)).split(' ')[1]) };
+}
+
+describe.skipIf(!withStrace)('race 1: a torn fragment between the tail check and the write', () => {
   it('keeps the acknowledged entry readable whatever lands before it', async () => {
-    const dir = tempDir();
-    const store = await openStore({ dir });
-    await store.create({ id: 's' });
-    const file = fs.realpathSync(path.join(dir, 's.jsonl'));
+    const { dir, store, file } = await storeWithSession();
     // strace holds the child's write on the session file for 1.5 s, after its look at the file's end.
-    const child = startChild('one-flush.mjs', [dir, 's'], {
-      wrap: (args) => ['strace', ['-f', '-qq', '-o', '/dev/null', '-P', file, '-e', 'trace=write', '-e', 'inject=write:delay_enter=1500000', process.execPath, ...args]],
-    });
-    const pid = Number((await child.line(/^ready \d+/)).split(' ')[1]);
+    const { child, pid } = await startHeld('one-flush.mjs', [dir, 's'], file, 'write');
     await waitFor('the child inside its delayed write', () => inWriteTo(pid, file), { timeoutMs: 20_000, intervalMs: 5 });
     // Another writer, killed mid-line, leaves a fragment while ours is held.
     fs.appendFileSync(file, '{"role":"user","content":"torn');
@@ -87,18 +99,11 @@ describe('race 2: repairs racing appenders', () => {
   });
 });
 
-describe.skipIf(!straceWorks() || process.arch !== 'x64')('race 2, its window held open: a rewrite ends while a writer looks at the file it put in place', () => {
+describe.skipIf(!withStrace)('race 2, its window held open: a rewrite ends while a writer looks at the file it put in place', () => {
   it('judges what the new file lacks at its size after the carry-over, so nothing is appended twice', async () => {
-    const dir = tempDir();
-    const store = await openStore({ dir });
-    await store.create({ id: 's' });
-    const file = fs.realpathSync(path.join(dir, 's.jsonl'));
+    const { dir, store, file } = await storeWithSession();
     // strace holds the child's look at the rewrite lock (the readdir of its folder) for 1.5 s.
-    const lockDir = path.join(dir, '.s.jsonl.lock');
-    const child = startChild('two-flushes.mjs', [dir, 's'], {
-      wrap: (args) => ['strace', ['-f', '-qq', '-o', '/dev/null', '-P', lockDir, '-e', 'trace=openat', '-e', 'inject=openat:delay_enter=1500000', process.execPath, ...args]],
-    });
-    const pid = Number((await child.line(/^ready \d+/)).split(' ')[1]);
+    const { child, pid } = await startHeld('two-flushes.mjs', [dir, 's'], lockPathFor(file), 'openat');
     const first = (await child.line(/^flushed /)).split(' ')[1] as string;
     await withRewriteLock(file, async () => {
       // A rewrite whose last read came just before the child's first entry landed: the new file
