@@ -221,12 +221,13 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     }
     if (writer.error !== undefined) throw writer.error;
     const many = Array.isArray(input);
-    const prepared = prepareEntries(many ? (input as readonly unknown[]) : [input], this.#prepareContext, writer.file);
-    // Buffered before any await, so entries land in call order even when appends are not awaited;
-    // the producer is then slowed while the buffer is over its cap.
-    writer.enqueue(prepared.lines, prepared.ids);
-    await writer.waitForRoom();
-    return many ? prepared.entries : (prepared.entries[0] as StoredEntry<z.output<S>>);
+    const { entries, lines, ids } = prepareEntries(many ? (input as readonly unknown[]) : [input], this.#prepareContext, writer.file);
+    // Buffered before any await, so entries land in call order even when appends are not awaited.
+    // Awaited only over the cap: an await kept every pending append's lines alive (docs/performance.md).
+    writer.enqueue(lines, ids);
+    const room = writer.waitForRoom();
+    if (room !== undefined) await room;
+    return many ? entries : (entries[0] as StoredEntry<z.output<S>>);
   }
 
   /** {@inheritDoc SessionStore.flush} */

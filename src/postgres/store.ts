@@ -227,7 +227,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     const many = Array.isArray(input);
     const prepared = prepareEntries(many ? (input as readonly unknown[]) : [input], this.#prepare, `session ${id} on ${this.location}`);
     writer.enqueue(prepared.lines.map((line, i) => ({ line, value: prepared.entries[i] as Record<string, unknown>, id: prepared.ids[i] as string, isUpdate: false })));
-    await writer.waitForRoom();
+    const room = writer.waitForRoom();
+    if (room !== undefined) await room;
     return many ? prepared.entries : (prepared.entries[0] as StoredEntry<z.output<S>>);
   }
 
