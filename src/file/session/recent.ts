@@ -60,11 +60,6 @@ export class RecentLines {
     return this.#bytes;
   }
 
-  /** Bytes of the buffers the lines keep alive: what counts against the store's budget. */
-  get held(): number {
-    return this.#held;
-  }
-
   /** The last line written, to check cheaply that it is still where it was written. */
   get last(): Written | undefined {
     const item = this.#items.at(-1);
