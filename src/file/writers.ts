@@ -14,6 +14,8 @@ import { SessionWriter } from './session/writer.js';
 
 /** Cap on fds held across an fsync at once (durable flushes of many sessions). */
 const FSYNC_CONCURRENCY = 16;
+/** How often writers not written to since the last look let go of their buffers. */
+const TRIM_INTERVAL_MS = 30_000;
 /** What the recent-lines windows of all of a store's sessions may keep together (each: 1,000 lines / 8 MB). */
 const RECENT_BUDGET_BYTES = 64 * 1024 * 1024;
 
@@ -42,10 +44,19 @@ export class WriterRegistry {
   readonly #fsyncQueue = new PQueue({ concurrency: FSYNC_CONCURRENCY });
   readonly #recentBudget = new WindowBudget(RECENT_BUDGET_BYTES);
   readonly #removeExitHook: (() => void) | undefined;
+  readonly #trimTimer: NodeJS.Timeout;
 
   constructor(options: WriterRegistryOptions) {
     this.#options = options;
     this.#removeExitHook = options.flushOnExit ? onProcessExit(() => this.#flushAllSync()) : undefined;
+    this.#trimTimer = setInterval(() => this.trimIdle(), TRIM_INTERVAL_MS).unref();
+  }
+
+  /** Lets writers not written to since the last call let go of their buffers; returns how many did. */
+  trimIdle(): number {
+    let trimmed = 0;
+    for (const writer of this.#writers.values()) if (writer.trimIfIdle()) trimmed++;
+    return trimmed;
   }
 
   /** The session's writer if it has one already (the common append: no promise, no lookup by path). */
@@ -102,6 +113,7 @@ export class WriterRegistry {
    * exit flush, a last chance; the first failure is thrown.
    */
   async close(): Promise<void> {
+    clearInterval(this.#trimTimer);
     const writers = [...this.#writers.entries()];
     const results = await Promise.allSettled(writers.map(async ([id, writer]) => this.#closeOne(id, writer)));
     await this.#fsyncQueue.onIdle();

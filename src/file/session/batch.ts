@@ -110,6 +110,12 @@ export class BatchBuffer {
     if (this.#spare.length < MAX_SPARE_BUFFERS && buffer.length >= MIN_BATCH_BYTES) this.#spare.push(buffer);
   }
 
+  /** Lets go of the buffers when nothing is buffered (the session went quiet); the next line allocates again. */
+  trim(): void {
+    if (this.#bytes === 0) this.#buf = EMPTY;
+    this.#spare = [];
+  }
+
   /** Drops everything. */
   clear(): void {
     this.#buf = EMPTY;

@@ -71,6 +71,8 @@ export class SessionWriter {
   /** Where this writer's last write ended, to skip the torn-tail check when nobody else wrote. */
   #lastEnd: { ino: number; size: number } | undefined;
   #closed = false;
+  /** Entries were enqueued since the last {@link trimIfIdle}. */
+  #active = false;
 
   constructor(file: string, headerLine: string, options: WriterOptions, events: WriterEvents) {
     this.#file = file;
@@ -99,12 +101,25 @@ export class SessionWriter {
   /** Buffers lines (JSON texts without their `\n`) with their entry ids, and flushes at a threshold. */
   enqueue(lines: readonly string[], ids: readonly (string | undefined)[]): void {
     if (this.#closed) throw new SessionStoreError('ERR_CLOSED', `The writer of ${this.#file} is closed.`);
+    this.#active = true;
     for (let i = 0; i < lines.length; i++) {
       this.#pending.push(lines[i] as string, ids[i]);
     }
     const { maxEntries, maxBytes } = this.#options;
     if (this.#pending.count >= maxEntries || this.#pending.bytes >= maxBytes) this.#timer.now();
     else this.#timer.arm();
+  }
+
+  /**
+   * Lets go of the writer's buffers if nothing was enqueued since the last call and nothing is
+   * buffered: a store that wrote to thousands of sessions kept a 64 KiB buffer (and spares) for
+   * each until it closed. Returns whether it did.
+   */
+  trimIfIdle(): boolean {
+    const idle = !this.#active && this.#pending.count === 0;
+    if (idle) this.#pending.trim();
+    this.#active = false;
+    return idle;
   }
 
   /**
