@@ -104,13 +104,13 @@ export class PgEmbeddings implements EmbeddingStore {
   /** {@inheritDoc EmbeddingStore.delete} */
   async delete(id: string): Promise<boolean> {
     if (typeof id !== 'string' || id.length === 0) throw new SessionStoreError('ERR_INVALID_OPTION', 'delete takes an embedding id, a non-empty string.');
-    return (await this.#removing('DELETE FROM sessionlog_embeddings WHERE id = $1', [id])) > 0;
+    return (await removeUnderLock(this.#options.pool, 'DELETE FROM sessionlog_embeddings WHERE id = $1', [id])) > 0;
   }
 
   /** {@inheritDoc EmbeddingStore.deleteBySession} */
   async deleteBySession(sessionId: string): Promise<number> {
     assertValidId(sessionId);
-    return this.#removing('DELETE FROM sessionlog_embeddings WHERE session_id = $1', [sessionId]);
+    return removeUnderLock(this.#options.pool, 'DELETE FROM sessionlog_embeddings WHERE session_id = $1', [sessionId]);
   }
 
   /** {@inheritDoc EmbeddingStore.dimensions} */
@@ -123,14 +123,6 @@ export class PgEmbeddings implements EmbeddingStore {
     return (await this.#refresh())?.size ?? 0;
   }
 
-  /** A statement that removes vectors, run holding the embeddings lock, then the old tombstones pruned; resolves the rows it removed. */
-  async #removing(sql: string, values: unknown[]): Promise<number> {
-    return withEmbeddingLock(this.#options.pool, async (client) => {
-      const removed = (await client.query(sql, values)).rowCount ?? 0;
-      if (removed > 0) await pruneTombstones(client);
-      return removed;
-    });
-  }
 
 
   /** Brings the copy up to date: the rows and tombstones numbered above the last seen, in one snapshot. */
@@ -189,11 +181,23 @@ export async function withEmbeddingLock<T>(pool: pg.Pool, task: (client: pg.Pool
 }
 
 /**
+ * Runs a statement that removes vectors (or rows they cascade from), holding the embeddings lock,
+ * then prunes the old tombstones in the same transaction; resolves the rows the statement removed.
+ */
+export async function removeUnderLock(pool: pg.Pool, sql: string, values: unknown[]): Promise<number> {
+  return withEmbeddingLock(pool, async (client) => {
+    const removed = (await client.query(sql, values)).rowCount ?? 0;
+    if (removed > 0) await pruneTombstones(client);
+    return removed;
+  });
+}
+
+/**
  * Removes all but the newest {@link TOMBSTONES_KEPT} tombstones, and records the newest removed,
  * so that a copy older than that reloads (a removal it missed may have no tombstone left). Run
  * holding the embeddings lock, in the transaction that removed vectors.
  */
-export async function pruneTombstones(client: pg.PoolClient, keep: number = TOMBSTONES_KEPT): Promise<void> {
+async function pruneTombstones(client: pg.PoolClient, keep: number = TOMBSTONES_KEPT): Promise<void> {
   await client.query(
     `WITH pruned AS (
        DELETE FROM sessionlog_embedding_tombstones

@@ -25,7 +25,7 @@ import type { EntryValidator } from '../format/records.js';
 import type { EntrySchema } from '../format/schema.js';
 import { StoreBase, unguarded, whileOpen } from '../core/store-base.js';
 import { PgArtifacts } from './artifacts.js';
-import { PgEmbeddings, pruneTombstones, withEmbeddingLock } from './embeddings.js';
+import { PgEmbeddings, removeUnderLock } from './embeddings.js';
 import type { HealthReport } from '../core/stats.js';
 import { makeValidator } from '../format/validate.js';
 import { checkSearch } from '../search/search.js';
@@ -146,13 +146,8 @@ export class PostgresSessionStore<S extends z.ZodType = typeof EntrySchema> exte
     this.#writers.get(id)?.discard();
     this.#writers.delete(id);
     // Under the embeddings lock: the cascade to the session's vectors leaves tombstones (schema.ts).
-    const deleted = await this.#call('delete a session', () =>
-      withEmbeddingLock(this.#pool, async (client) => {
-        const result = await client.query('DELETE FROM sessionlog_sessions WHERE id = $1', [id]);
-        await pruneTombstones(client);
-        return result;
-      }));
-    if ((deleted.rowCount ?? 0) > 0) this.#emitChange(id, 'deleted');
+    const deleted = await this.#call('delete a session', () => removeUnderLock(this.#pool, 'DELETE FROM sessionlog_sessions WHERE id = $1', [id]));
+    if (deleted > 0) this.#emitChange(id, 'deleted');
     // Its artifact references went with it (ON DELETE CASCADE); the artifacts nobody uses now go too.
     await this.#call('remove unused artifacts', () => unguarded(this.artifacts).gc());
   }

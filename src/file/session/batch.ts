@@ -78,16 +78,10 @@ export class BatchBuffer {
    * held 62.5 MB for 250 KB of lines; docs/performance.md).
    */
   take(): Batch {
-    if (this.#bytes * SMALL_BATCH_SHARE <= this.#buf.length) {
-      const copy = Buffer.from(this.#buf.subarray(0, this.#bytes));
-      const small: Batch = { buffer: copy, body: copy, ends: this.#ends, ids: this.#ids };
-      this.#ends = [];
-      this.#ids = [];
-      this.#bytes = 0;
-      return small;
-    }
-    const batch: Batch = { buffer: this.#buf, body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#ids };
-    this.#buf = this.#spare.pop() ?? EMPTY;
+    const body = this.#buf.subarray(0, this.#bytes);
+    const copy = this.#bytes * SMALL_BATCH_SHARE <= this.#buf.length ? Buffer.from(body) : undefined;
+    const batch: Batch = { buffer: copy ?? this.#buf, body: copy ?? body, ends: this.#ends, ids: this.#ids };
+    if (copy === undefined) this.#buf = this.#spare.pop() ?? EMPTY;
     this.#ends = [];
     this.#ids = [];
     this.#bytes = 0;
