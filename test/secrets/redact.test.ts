@@ -50,6 +50,38 @@ describe('the built-in rules', () => {
     for (const text of texts) expect(redactor.text(text)).toBe(ungated.text(text));
   });
 
+  it('rule out by the JSON of a whole entry only entries with nothing to redact', () => {
+    // mayContain sees an entry's JSON, where a quote is \" and a newline \n; the walk sees the strings.
+    const handMade = [
+      'db_password:\n\t"Zq8vN3kLp2Wr9xT4"',
+      "client_secret =\r\n 'Zq8vN3kLp2Wr9xT4'",
+      'API_KEY\u000b=\f"Zq8vN3kLp2Wr9xT4"',
+      // Only `key` names these: no other word of the trigger is there.
+      'MyServiceApiKeys = "Zq8vN3kLp2Wr9xT4"',
+      'private_key:\n  "Zq8vN3kLp2Wr9xT4"',
+      '{"apiKey": "Zq8vN3kLp2Wr9xT4"}',
+    ];
+    const entriesOf = (text: string) => [
+      { type: 'message', role: 'user', content: text },
+      { type: 'tool', result: { stdout: `${text}\n`, lines: [text] } },
+    ];
+    for (const entry of handMade.flatMap(entriesOf)) {
+      expect(JSON.stringify(redactor.value(entry))).not.toContain('Zq8vN3kLp2Wr9xT4');
+      expect(redactor.mayContain(JSON.stringify(entry)), JSON.stringify(entry)).toBe(true);
+    }
+    let redacted = 0;
+    for (const entry of [...plantedCorpus().map((p) => p.text), ...cleanCorpus()].flatMap(entriesOf)) {
+      if (redactor.value(entry) === entry) continue;
+      redacted++;
+      expect(redactor.mayContain(JSON.stringify(entry)), JSON.stringify(entry).slice(0, 80)).toBe(true);
+    }
+    expect(redacted).toBe(2 * plantedCorpus().length);
+    // Prose and code that only name a key (the common case behind the trigger) are ruled out at once.
+    for (const content of ['Press the key twice; the token list is in keys.ts.', 'const key = map.get(id);', 'Object.keys(obj).map((key) => key)']) {
+      expect(redactor.mayContain(JSON.stringify({ content }))).toBe(false);
+    }
+  });
+
   it('touch nothing in a clean corpus of ids, hashes, encodings, code and prose (0 false positives)', () => {
     const flagged = cleanCorpus().filter((text) => redactor.text(text) !== text);
     expect(flagged).toEqual([]);
