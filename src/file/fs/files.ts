@@ -19,6 +19,7 @@ export const DIR_MODE = 0o700;
 export const fdatasync = promisify(fs.fdatasync);
 export const fsyncFd = promisify(fs.fsync);
 const close = promisify(fs.close);
+const openAsync = promisify(fs.open);
 
 function unsafe(file: string, what: string): SessionStoreError {
   return new SessionStoreError(
@@ -119,7 +120,7 @@ export function openForAppendSync(file: string): { fd: number; stat: fs.Stats } 
 export async function createExclusive(file: string, data: Buffer, durable: boolean): Promise<void> {
   let fd: number;
   try {
-    fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE);
+    fd = await openAsync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE);
   } catch (err) {
     if (errnoOf(err) === 'EEXIST') {
       throw new SessionStoreError('ERR_SESSION_EXISTS', `A session already exists at ${file}; pick another id or open it.`, {
@@ -151,20 +152,35 @@ export async function createExclusive(file: string, data: Buffer, durable: boole
   if (durable) await fsyncDir(file.slice(0, file.lastIndexOf('/')) || '/');
 }
 
-/** Writes all of `data` at the fd's position (the end, with O_APPEND), looping on short writes; an error carries `written`. */
-export function writeAllSync(fd: number, data: Buffer): void {
+/** Writes all of `data` (a buffer, or buffers in order) at the fd's position (the end, with O_APPEND), looping on short writes; an error carries `written`. */
+export function writeAllSync(fd: number, data: Buffer | readonly Buffer[]): void {
+  let parts = (Array.isArray(data) ? data : [data]).filter((part) => part.length > 0);
   let written = 0;
-  while (written < data.length) {
+  while (parts.length > 0) {
     let n: number;
     try {
-      n = fs.writeSync(fd, data, written, data.length - written);
+      // One call for the whole batch, so that another appender's line never lands inside it.
+      n = parts.length === 1 ? fs.writeSync(fd, parts[0] as Buffer) : fs.writevSync(fd, parts.slice(0, MAX_IOVECS));
     } catch (err) {
       // How much landed before the error: the caller may truncate its partial line away.
       throw Object.assign(err as Error, { written });
     }
     if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO', written });
     written += n;
+    parts = skipBytes(parts, n);
   }
+}
+
+/** Linux's cap on the buffers of one writev (UIO_MAXIOV). */
+const MAX_IOVECS = 1024;
+
+/** `parts` without their first `n` bytes. */
+function skipBytes(parts: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < parts.length && n >= (parts[i] as Buffer).length) n -= (parts[i++] as Buffer).length;
+  const rest = parts.slice(i);
+  if (n > 0 && rest.length > 0) rest[0] = (rest[0] as Buffer).subarray(n);
+  return rest;
 }
 
 /** fsyncs a folder, so that entries created or renamed in it are durable. */

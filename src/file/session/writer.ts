@@ -272,8 +272,7 @@ export class SessionWriter {
   async #fsyncOnly(): Promise<void> {
     const { fd, stat } = openForAppendSync(this.#file);
     try {
-      const restored = this.#verify ? this.#prepare(fd, stat, EMPTY).data : EMPTY;
-      if (restored.length > 0) writeAllSync(fd, restored);
+      if (this.#verify) writeAllSync(fd, this.#prepare(fd, stat).first);
       await fdatasync(fd);
       this.#unsynced = false;
     } catch (err) {
@@ -293,7 +292,10 @@ export class SessionWriter {
   #writeBatch(batch: Batch, waitForRewrite = false): number {
     const { fd, stat } = openForAppendSync(this.#file);
     try {
-      const { data, size: before } = this.#prepare(fd, stat, batch.body, waitForRewrite);
+      const { first, size: before } = this.#prepare(fd, stat, waitForRewrite);
+      const data = [...first, ...batch.segments.map((segment) => segment.body)];
+      let length = 0;
+      for (const part of data) length += part.length;
       try {
         writeAllSync(fd, data);
       } catch (err) {
@@ -304,7 +306,7 @@ export class SessionWriter {
       // Replaced (renamed over, or deleted) between our open and now: where our bytes went is
       // settled by the next pass, which compares the new file with what we wrote.
       if (after.nlink === 0) this.#verify = this.#storeRewrite = true;
-      else if (after.size !== before + data.length && rewriteGlued(fd, before, after.size, data)) {
+      else if (after.size !== before + length && rewriteGlued(fd, before, after.size, data.find((part) => part.length > 0) ?? EMPTY)) {
         this.#events.onWarning(
           `Another program wrote an unfinished line to ${this.#file} just before this store's entries; the entry glued to it was written again.`,
           'SESSIONLOG_UNGLUED',
@@ -312,8 +314,8 @@ export class SessionWriter {
       }
       this.#unsynced = true;
       this.#lastEnd = { ino: stat.ino, size: after.size };
-      if (batch.ends.length > 0) this.#recent.add(batch.ids, batch.buffer, batch.ends);
-      this.#events.onWritten(batch.ends.length, data.length);
+      for (const segment of batch.segments) this.#recent.add(segment.ids, segment.buffer, segment.ends);
+      this.#events.onWritten(batch.count, length);
       return fd;
     } catch (err) {
       fs.closeSync(fd);
@@ -322,14 +324,13 @@ export class SessionWriter {
   }
 
   /**
-   * The bytes to write: the batch, after whatever the file needs first — its header if another
-   * program emptied it, a `\n` sealing a torn last line, and our recent entries that an external
-   * rewrite dropped — and the file's size those were judged at (where the write will start, unless
-   * another process appends first).
+   * What the file needs before the batch — its header if another program emptied it, a `\n`
+   * sealing a torn last line, and our recent entries that an external rewrite dropped — and the
+   * file's size those were judged at (where the write will start, unless another process appends first).
    */
-  #prepare(fd: number, stat: fs.Stats, body: Buffer, waitForRewrite = false): { data: Buffer; size: number } {
+  #prepare(fd: number, stat: fs.Stats, waitForRewrite = false): { first: Buffer[]; size: number } {
     const last = this.#lastEnd;
-    if (!this.#verify && last !== undefined && last.ino === stat.ino && last.size === stat.size) return { data: body, size: stat.size };
+    if (!this.#verify && last !== undefined && last.ino === stat.ino && last.size === stat.size) return { first: [], size: stat.size };
     const replaced = this.#verify || (last !== undefined && this.#rewritten(fd, stat, last));
     if (replaced && waitForRewrite && isRewriteLocked(this.#file)) throw new RewriteInProgress();
     // The size seen at open can predate the carry-over of a rewrite that has finished since: it
@@ -362,9 +363,7 @@ export class SessionWriter {
       for (const item of missing) parts.push(item.line);
     }
     this.#verify = this.#storeRewrite = false;
-    if (parts.length === 0) return { data: body, size };
-    parts.push(body);
-    return { data: Buffer.concat(parts), size };
+    return { first: parts, size };
   }
 
   /** Whether the file is no longer the one we appended to: a new inode, shorter, or our last line gone from its place. */
