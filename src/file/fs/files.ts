@@ -120,6 +120,9 @@ export function openForAppendSync(file: string): { fd: number; stat: fs.Stats } 
 export async function createExclusive(file: string, data: Buffer, durable: boolean): Promise<void> {
   let fd: number;
   try {
+    // On the thread pool, unlike the writer's opens: creating a file takes 10–400 µs on ext4 (the
+    // journal), and an app creating many sessions at once goes on appending to those already
+    // created meanwhile (row 11 of docs/performance.md).
     fd = await openAsync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE);
   } catch (err) {
     if (errnoOf(err) === 'EEXIST') {

@@ -1,5 +1,5 @@
 /**
- * One writer per session: an in-memory buffer of encoded lines, flushed as one `write` of
+ * One writer per session: an in-memory buffer of encoded lines, flushed as one `writev` of
  * complete lines on a file opened for appending. Knows files, not the index.
  *
  * Why the fd is opened and closed on every flush: an editor that saves by rename swaps the file's
@@ -134,7 +134,7 @@ export class SessionWriter {
   }
 
   /**
-   * Writes everything buffered (one write), and with `durable` fsyncs the file. Rejects with the
+   * Writes everything buffered (one `writev`), and with `durable` fsyncs the file. Rejects with the
    * write's error; the entries then stay buffered and the next call retries them.
    */
   flush(durable: boolean): Promise<void> {
