@@ -157,7 +157,8 @@ export async function createExclusive(file: string, data: Buffer, durable: boole
 
 /** Writes all of `data` (a buffer, or buffers in order) at the fd's position (the end, with O_APPEND), looping on short writes; an error carries `written`. */
 export function writeAllSync(fd: number, data: Buffer | readonly Buffer[]): void {
-  let parts = (Array.isArray(data) ? data : [data]).filter((part) => part.length > 0);
+  const list: readonly Buffer[] = Buffer.isBuffer(data) ? [data] : data;
+  let parts = list.filter((part) => part.length > 0);
   let written = 0;
   while (parts.length > 0) {
     let n: number;
