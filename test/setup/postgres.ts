@@ -11,19 +11,15 @@ declare module 'vitest' {
   }
 }
 
-let server: PgServer | undefined;
-
-export default async function setup(project: TestProject): Promise<void> {
+/** Starts the server; returns what stops and removes it (Vitest calls a default export's returned function, not a named `teardown` beside it). */
+export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
   const bin = pgBinDir();
   if (bin === undefined) {
     console.warn('\n*** PostgreSQL is not installed (pg_config --bindir finds no initdb): the PostgreSQL suites are SKIPPED. Install it with: apt-get install -y postgresql ***\n');
     project.provide('pgUrl', '');
-    return;
+    return undefined;
   }
-  server = await startPgServer(bin);
+  const server: PgServer = await startPgServer(bin);
   project.provide('pgUrl', server.url);
-}
-
-export function teardown(): void {
-  server?.remove();
+  return () => server.remove();
 }
