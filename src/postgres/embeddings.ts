@@ -123,8 +123,6 @@ export class PgEmbeddings implements EmbeddingStore {
     return (await this.#refresh())?.size ?? 0;
   }
 
-
-
   /** Brings the copy up to date: the rows and tombstones numbered above the last seen, in one snapshot. */
   async #refresh(): Promise<VectorSet | undefined> {
     if (this.#set === undefined) {

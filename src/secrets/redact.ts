@@ -6,7 +6,7 @@
  * tells nothing about the secret (the key never leaves the store). Pure apart from the HMAC.
  */
 import { createHmac } from 'node:crypto';
-import { DEFAULT_RULES, entryGates, KEY_ASSIGNED, KEY_WORD, type SecretRule, TRIGGER, TRIGGER_BUT_KEY } from './rules.js';
+import { DEFAULT_RULES, entryGates, KEY_ASSIGNED, type SecretRule, TRIGGER, TRIGGER_BUT_KEY } from './rules.js';
 
 /** A marker for `secret` of `kind`. */
 export type Mark = (kind: string, secret: string) => string;
@@ -63,7 +63,7 @@ export class Redactor {
   mayContain(text: string): boolean {
     if (this.#custom !== undefined) return true;
     if (this.#gates === undefined) return TRIGGER.test(text);
-    if (!TRIGGER_BUT_KEY.test(text) && !(KEY_WORD.test(text) && KEY_ASSIGNED.test(text))) return false;
+    if (!TRIGGER_BUT_KEY.test(text) && !KEY_ASSIGNED.test(text)) return false;
     return this.#gates.some((gate) => gate.test(text));
   }
 

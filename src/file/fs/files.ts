@@ -53,7 +53,7 @@ function openError(action: string, file: string, err: unknown): Error {
 export async function openForRead(file: string): Promise<{ fd: number; stat: fs.Stats }> {
   let fd: number;
   try {
-    fd = await promisify(fs.open)(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    fd = await openAsync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (err) {
     throw openError('open', file, err);
   }
@@ -163,7 +163,7 @@ export function writeAllSync(fd: number, data: Buffer | readonly Buffer[]): void
   while (parts.length > 0) {
     let n: number;
     try {
-      // One call for the whole batch, so that another appender's line never lands inside it.
+      // One call for the whole batch (up to 1,024 buffers), so that another appender's line never lands inside it.
       n = parts.length === 1 ? fs.writeSync(fd, parts[0] as Buffer) : fs.writevSync(fd, parts.slice(0, MAX_IOVECS));
     } catch (err) {
       // How much landed before the error: the caller may truncate its partial line away.
@@ -189,7 +189,7 @@ function skipBytes(parts: Buffer[], n: number): Buffer[] {
 
 /** fsyncs a folder, so that entries created or renamed in it are durable. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fd = await promisify(fs.open)(dir, O_RDONLY);
+  const fd = await openAsync(dir, O_RDONLY);
   try {
     await fsyncFd(fd);
   } finally {

@@ -88,13 +88,14 @@ export class BatchBuffer {
    * held 62.5 MB for 250 KB of lines; docs/performance.md).
    */
   take(): Batch {
-    const body = this.#buf.subarray(0, this.#bytes);
-    const copy = this.#bytes > 0 && this.#bytes * SMALL_BATCH_SHARE <= this.#buf.length ? Buffer.from(body) : undefined;
-    const segments = this.#sealed;
-    if (this.#bytes > 0) segments.push({ buffer: copy ?? this.#buf, body: copy ?? body, ends: this.#ends, ids: this.#ids });
-    const batch: Batch = { segments, count: this.count, bytes: this.bytes };
-    if (copy === undefined && this.#bytes > 0) this.#buf = this.#spare.pop() ?? EMPTY;
-    this.#reset();
+    // Nothing in the buffer being filled counts as small: it is kept.
+    const small = this.#bytes * SMALL_BATCH_SHARE <= this.#buf.length;
+    const filled = this.#buf;
+    this.#seal(small);
+    const batch: Batch = { segments: this.#sealed, count: this.#sealedCount, bytes: this.#sealedBytes };
+    this.#sealed = [];
+    this.#sealedCount = this.#sealedBytes = 0;
+    this.#buf = small ? filled : (this.#spare.pop() ?? EMPTY);
     return batch;
   }
 
@@ -121,29 +122,31 @@ export class BatchBuffer {
   clear(): void {
     this.#buf = EMPTY;
     this.#spare = [];
-    this.#reset();
-  }
-
-  /** Seals the buffer being filled (if it holds lines) and makes room for `room` bytes in another. */
-  #nextBuffer(room: number): void {
-    if (this.#bytes > 0) {
-      this.#sealed.push({ buffer: this.#buf, body: this.#buf.subarray(0, this.#bytes), ends: this.#ends, ids: this.#ids });
-      this.#sealedCount += this.#ends.length;
-      this.#sealedBytes += this.#bytes;
-      this.#ends = [];
-      this.#ids = [];
-      this.#bytes = 0;
-    }
-    const spare = this.#spare.at(-1);
-    if (spare !== undefined && spare.length >= room) this.#buf = this.#spare.pop() as Buffer;
-    else this.#buf = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, room));
-  }
-
-  #reset(): void {
     this.#sealed = [];
     this.#sealedCount = this.#sealedBytes = 0;
     this.#ends = [];
     this.#ids = [];
     this.#bytes = 0;
+  }
+
+  /** Moves the lines of the buffer being filled to the sealed segments; with `copy`, a copy of them, and the buffer stays free to fill. */
+  #seal(copy = false): void {
+    if (this.#bytes === 0) return;
+    const body = this.#buf.subarray(0, this.#bytes);
+    const own = copy ? Buffer.from(body) : undefined;
+    this.#sealed.push({ buffer: own ?? this.#buf, body: own ?? body, ends: this.#ends, ids: this.#ids });
+    this.#sealedCount += this.#ends.length;
+    this.#sealedBytes += this.#bytes;
+    this.#ends = [];
+    this.#ids = [];
+    this.#bytes = 0;
+  }
+
+  /** Seals the buffer being filled and makes room for `room` bytes in another. */
+  #nextBuffer(room: number): void {
+    this.#seal();
+    const spare = this.#spare.at(-1);
+    if (spare !== undefined && spare.length >= room) this.#buf = this.#spare.pop() as Buffer;
+    else this.#buf = Buffer.allocUnsafe(Math.max(MIN_BATCH_BYTES, room));
   }
 }
