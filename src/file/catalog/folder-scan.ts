@@ -47,26 +47,32 @@ export async function scanFolder(dir: string, table: CatalogTable, initial: bool
     throw ioError('list the store folder', dir, err);
   }
   if (initial) sweepTemps(dir, names, Date.now());
-  const onDisk = new Set<string>();
   const stale: string[] = [];
   const conflicts = new Map<string, string[]>();
+  /** Sessions of `table` whose file is there: when all are, none is gone, and no set of names is needed. */
+  let present = 0;
   for (let i = 0; i < names.length; i++) {
     if (i > 0 && i % STAT_BATCH === 0) await yieldToLoop();
     const name = names[i] as string;
-    const id = idFromFileName(name);
+    // A name the table knows is a valid id (ids are checked on their way in): only others are checked here.
+    const known = name.endsWith(SESSION_EXT) ? name.slice(0, -SESSION_EXT.length) : undefined;
+    const record = known === undefined ? undefined : table.record(known);
+    const id = record === undefined ? idFromFileName(name) : known;
     if (id === undefined) {
       const of = conflictOf(name);
       if (of !== undefined) conflicts.set(of, [...(conflicts.get(of) ?? []), name]);
       continue;
     }
-    onDisk.add(id);
-    const record = table.record(id);
+    if (record !== undefined) present++;
     // A template string, not path.join (dir is absolute and normalised), and the Stats compared
     // as they are: this loop runs once per session on every full pass.
     const st = fs.lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
     if (record === undefined || st === undefined || !sameFingerprint(record.fp, st)) stale.push(id);
   }
-  for (const id of table.ids()) if (!onDisk.has(id)) stale.push(id);
+  if (present < table.size) {
+    const onDisk = new Set(names);
+    for (const id of table.ids()) if (!onDisk.has(id + SESSION_EXT)) stale.push(id);
+  }
   return { stale, conflicts, seen };
 }
 
