@@ -73,41 +73,8 @@ function time(name: string, value: string | Date | undefined): number | undefine
 
 /** ms since the epoch of an ISO timestamp; an unparsable one sorts first (as the epoch). */
 export function msOf(iso: string): number {
-  const ms = utcIsoMs(iso) ?? Date.parse(iso);
+  const ms = Date.parse(iso);
   return Number.isNaN(ms) ? 0 : ms;
-}
-
-/**
- * `Date.parse` of a timestamp as `toISOString()` writes it (`2026-12-05T12:30:00.000Z`), by hand;
- * undefined for any other text, for a year before 1000 (`Date.UTC` reads 0–99 as 1900–1999) and
- * for a day past the 28th (whatever `Date.parse` makes of February 31st, it decides): those are left
- * to `Date.parse`. A first listing of 10,000 sessions parses 20,000 of them: 1.9 ms this way
- * against 3.4 ms with `Date.parse`.
- */
-function utcIsoMs(iso: string): number | undefined {
-  if (iso.length !== 24 || iso.charCodeAt(23) !== 0x5a || iso.charCodeAt(10) !== 0x54) return undefined;
-  if (iso.charCodeAt(4) !== 0x2d || iso.charCodeAt(7) !== 0x2d || iso.charCodeAt(13) !== 0x3a || iso.charCodeAt(16) !== 0x3a || iso.charCodeAt(19) !== 0x2e) return undefined;
-  const year = digits(iso, 0, 4);
-  const month = digits(iso, 5, 7);
-  const day = digits(iso, 8, 10);
-  const hour = digits(iso, 11, 13);
-  const minute = digits(iso, 14, 16);
-  const second = digits(iso, 17, 19);
-  const ms = digits(iso, 20, 23);
-  // -1 (not digits) fails these too.
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 28 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
-}
-
-/** The decimal number in `text` from `from` to `to`; -1 unless every character there is a digit. */
-function digits(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const digit = text.charCodeAt(i) - 0x30;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 /** Validates `options` into a {@link Query}. @throws ERR_INVALID_OPTION */
