@@ -1,6 +1,6 @@
 // The write races of issue 10, each reproduced with real processes: an acknowledged entry glued
 // onto another writer's torn fragment, and repairs racing appenders (at scale, then its one
-// window held open on purpose).
+// window held open on purpose), and a line a rewrite took for torn that its writer was only slow to finish.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,5 +124,76 @@ describe.skipIf(!withStrace)('race 2, its window held open: a rewrite ends while
     expect([first, second].map((id) => onDisk.split(`"id":"${id}"`).length - 1)).toEqual([1, 1]);
     expect(result.stdout).not.toContain('warning SESSIONLOG_RESTORED');
     await store.close();
+  });
+});
+
+describe('race 3: a line still being written when a rewrite gives up waiting for it', () => {
+  // A rewrite that finds the session ending inside a line waits 50 ms for the rest, then takes the
+  // fragment for torn and keeps it in the recovery file. If the writer was only slow (a loaded
+  // machine), the rest of the line arrives between that last read and the rename, with more lines
+  // after it. The hook below is the last thing a rewrite runs before its rename: it plays that writer.
+  const entry = (n: number) => JSON.stringify({ type: 'message', id: `e${n}`, ts: '2026-12-05T12:00:00.000Z', role: 'user', content: `line ${n} ${'x'.repeat(200)}` });
+  const startSession = () => {
+    const dir = tempDir();
+    const file = path.join(dir, 's.jsonl');
+    const header = JSON.stringify({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' });
+    const slow = entry(3);
+    fs.writeFileSync(file, `${header}\n${entry(1)}\n${entry(2)}\n${slow.slice(0, 100)}`, { mode: 0o600 });
+    const finish = () => fs.appendFileSync(file, `${slow.slice(100)}\n${entry(4)}\n`);
+    return { dir, file, finish };
+  };
+  const idsIn = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { id: string }).id);
+
+  it('repair carries the finished line over whole: no fragment in the session, no entry lost', async () => {
+    const { file, finish } = startSession();
+    const { repairSession } = await import('../../src/file/rewrite/repair.js');
+    const { makeValidator } = await import('../../src/format/validate.js');
+    await repairSession({
+      id: 's',
+      file,
+      reader: { validate: makeValidator(undefined), maxLineBytes: 64 * 1024 * 1024 },
+      header: () => ({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' }),
+      now: Date.now(),
+      assertHeld: finish,
+    });
+    // Every line parses (a fragment would not), and every entry is there once.
+    expect(idsIn(file)).toEqual(['s', 'e1', 'e2', 'e3', 'e4']);
+  });
+
+  it('repair still keeps out a torn line that another writer sealed and appended after', async () => {
+    const { file } = startSession();
+    const { repairSession } = await import('../../src/file/rewrite/repair.js');
+    const { makeValidator } = await import('../../src/format/validate.js');
+    const report = await repairSession({
+      id: 's',
+      file,
+      reader: { validate: makeValidator(undefined), maxLineBytes: 64 * 1024 * 1024 },
+      header: () => ({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' }),
+      now: Date.now(),
+      // A writer that finds a torn tail seals it with a newline before its own lines.
+      assertHeld: () => fs.appendFileSync(file, `\n${entry(4)}\n`),
+    });
+    expect(idsIn(file)).toEqual(['s', 'e1', 'e2', 'e4']);
+    expect(fs.readFileSync(report.recoveryFile as string, 'utf8')).toBe(entry(3).slice(0, 100));
+  });
+
+  it('merge carries it over whole too', async () => {
+    const { dir, file, finish } = startSession();
+    const copy = path.join(dir, 's.sync-conflict-20261205-120000-ABCDEFG.jsonl');
+    fs.writeFileSync(copy, `${JSON.stringify({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' })}\n${entry(1)}\n${entry(9)}\n`, { mode: 0o600 });
+    const { mergeSession } = await import('../../src/file/rewrite/merge.js');
+    const { makeValidator } = await import('../../src/format/validate.js');
+    await mergeSession({
+      id: 's',
+      file,
+      dir,
+      copies: [copy],
+      reader: { validate: makeValidator(undefined), maxLineBytes: 64 * 1024 * 1024 },
+      header: () => ({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' }),
+      now: Date.now(),
+      assertHeld: finish,
+    });
+    expect(new Set(idsIn(file))).toEqual(new Set(['s', 'e1', 'e2', 'e3', 'e4', 'e9']));
+    expect(idsIn(file)).toHaveLength(6);
   });
 });

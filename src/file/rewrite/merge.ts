@@ -184,10 +184,15 @@ class SessionMerge {
     main.position = readUntilStill(main.fd, main.file, main.stat, main.position, MERGE, this.#feed(MAIN));
     const tail = main.splitter.end();
     if (tail !== undefined) this.#see(MAIN, tail, true);
-    return this.#rewrite.replace(main.fd, main.position, () => {
-      for (const source of this.#sources.slice(1)) assertCopyUnchanged(source.file, source.stat);
-      this.#plan.assertHeld?.();
-    });
+    return this.#rewrite.replace(
+      main.fd,
+      main.position,
+      () => {
+        for (const source of this.#sources.slice(1)) assertCopyUnchanged(source.file, source.stat);
+        this.#plan.assertHeld?.();
+      },
+      tail?.offset,
+    );
   }
 
   /** Only once every record is in the session file are the copies moved aside (never deleted). */

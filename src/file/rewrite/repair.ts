@@ -177,7 +177,7 @@ export async function repairSession(plan: RepairPlan): Promise<RepairReport> {
       headerRewritten = true;
     }
     if (!temp.opened) return report(false, position);
-    return report(true, await rewrite.replace(fd, position, () => plan.assertHeld?.()));
+    return report(true, await rewrite.replace(fd, position, () => plan.assertHeld?.(), tail?.offset));
   } finally {
     rewrite.discard();
     await closeQuietly(fd);

@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { errnoOf, ioError, SessionStoreError } from '../../core/errors.js';
 import { OutputFile, readRange } from '../fs/atomic.js';
 import { fsyncDir, writeAllSync } from '../fs/files.js';
+import { decodeLine } from '../../format/codec.js';
 import type { Header } from '../../format/schema.js';
 import type { ReaderContext } from '../session/reader.js';
 import { fileStamp } from '../session/trash.js';
@@ -205,10 +206,11 @@ export class SessionRewrite {
    * Replaces the session with the temp file: fsync of both outputs, `beforeRename()` (the last
    * checks: the rewrite lock's fence, unchanged copies; it throws to stop), rename, the old file's
    * bytes past `position` (another process's append that landed after the last read) carried over,
-   * then fsync of the folder. Returns the new file's size.
+   * then fsync of the folder. `tornFrom`: where the last line begins when the rewrite moved it
+   * aside as torn (see {@link carryOver}). Returns the new file's size.
    * @throws whatever `beforeRename` throws (nothing replaced then), ERR_IO
    */
-  async replace(oldFd: number, position: number, beforeRename: () => void): Promise<number> {
+  async replace(oldFd: number, position: number, beforeRename: () => void, tornFrom?: number): Promise<number> {
     this.temp.sync();
     this.recovery.sync();
     beforeRename();
@@ -218,7 +220,7 @@ export class SessionRewrite {
     // over at once, before the folder's fsync (milliseconds in which other processes append to the
     // new file, and the carried bytes would land after theirs).
     const grown = fs.fstatSync(oldFd).size;
-    if (grown > position) carryOver(oldFd, position, grown, this.file);
+    if (grown > position) carryOver(oldFd, tornFrom ?? position, position, grown, this.file);
     await fsyncDir(this.dir);
     return fs.statSync(this.file).size;
   }
@@ -240,10 +242,24 @@ export class SessionRewrite {
  * still in progress (a write larger than a page becomes visible a page at a time): it is left, and
  * that writer, finding its entry missing from the new file, appends it again (src/file/session/recent.ts).
  * Carried half, it would be a torn line that the next rewrite moves aside, and the entry lost.
+ *
+ * `tornFrom` is where a last line the rewrite took for torn begins (before `position`, where its
+ * last read ended). Such a line may only have been slow: its writer finished it after the rewrite
+ * stopped waiting (50 ms), with more lines after it. Then it is carried over whole — its first part
+ * also stays in the recovery file, a copy — and not its second part alone, a fragment that lost the
+ * entry and hid it from its writer's check (the lines after it were there). A line that still does
+ * not parse was torn indeed: it stays out.
  */
-function carryOver(oldFd: number, from: number, to: number, file: string): void {
-  const read = readRange(oldFd, file, from, to - from);
-  const bytes = read.subarray(0, read.lastIndexOf(0x0a) + 1);
+function carryOver(oldFd: number, tornFrom: number, position: number, to: number, file: string): void {
+  const read = readRange(oldFd, file, tornFrom, to - tornFrom);
+  let start = 0;
+  if (tornFrom < position) {
+    const end = read.indexOf(0x0a, position - tornFrom);
+    if (end === -1) return;
+    // Line 1 is the header, which the rewrite wrote itself.
+    if (tornFrom === 0 || !decodeLine(read.subarray(0, end)).ok) start = end + 1;
+  }
+  const bytes = read.subarray(start, read.lastIndexOf(0x0a) + 1);
   if (bytes.length === 0) return;
   const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
   try {
