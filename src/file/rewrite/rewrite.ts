@@ -6,7 +6,8 @@
  *
  * - the new file is a temp file in the session's folder (0600, created exclusively on first use),
  *   fsynced, renamed over the session, and the folder is fsynced;
- * - the recovery file (`<id>.jsonl.recovered-<time>`) holds bytes that are not in the new file;
+ * - the recovery file (`<id>.jsonl.recovered-<time>`) holds bytes that are not in the new file (and,
+ *   rarely, the start of a last line whose writer finished it late: carried over whole, see carryOver);
  * - the session is read to its end synchronously, again and again until its size holds still, and
  *   the rename follows in the same synchronous step: no flush of this process can land unseen;
  * - another process's append that lands on the old file after that step is carried over onto the
