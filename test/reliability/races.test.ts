@@ -1,10 +1,14 @@
 // The write races of issue 10, each reproduced with real processes: an acknowledged entry glued
 // onto another writer's torn fragment, and repairs racing appenders (at scale, then its one
-// window held open on purpose), and a line a rewrite took for torn that its writer was only slow to finish.
+// window held open on purpose). Race 3, a line a rewrite took for torn that its writer was only
+// slow to finish, is played inside the rewrite's last hook.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockPathFor, withRewriteLock } from '../../src/file/fs/lock.js';
+import { mergeSession } from '../../src/file/rewrite/merge.js';
+import { repairSession } from '../../src/file/rewrite/repair.js';
+import { makeValidator } from '../../src/format/validate.js';
 import { openStore, type SessionStore } from '../../src/index.js';
 import { type RunningChild, startChild } from '../helpers/children.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -131,48 +135,40 @@ describe('race 3: a line still being written when a rewrite gives up waiting for
   // A rewrite that finds the session ending inside a line waits 50 ms for the rest, then takes the
   // fragment for torn and keeps it in the recovery file. If the writer was only slow (a loaded
   // machine), the rest of the line arrives between that last read and the rename, with more lines
-  // after it. The hook below is the last thing a rewrite runs before its rename: it plays that writer.
-  const entry = (n: number) => JSON.stringify({ type: 'message', id: `e${n}`, ts: '2026-12-05T12:00:00.000Z', role: 'user', content: `line ${n} ${'x'.repeat(200)}` });
+  // after it. No process can be timed into that window reliably: the rewrite's last hook before its
+  // rename (`assertHeld`, where it checks its lock) plays that writer instead.
+  const createdAt = '2026-12-05T12:00:00.000Z';
+  const header = () => ({ type: 'session' as const, version: 1, id: 's', createdAt });
+  const entry = (n: number) => JSON.stringify({ type: 'message', id: `e${n}`, ts: createdAt, role: 'user', content: `line ${n} ${'x'.repeat(200)}` });
+  const plan = (dir: string, assertHeld: () => void) => ({
+    id: 's',
+    file: path.join(dir, 's.jsonl'),
+    reader: { validate: makeValidator(undefined), maxLineBytes: 64 * 1024 * 1024 },
+    header,
+    now: Date.now(),
+    assertHeld,
+  });
+  /** A session whose last line, entry 3, is a third written; `finish` writes the rest and entry 4. */
   const startSession = () => {
     const dir = tempDir();
     const file = path.join(dir, 's.jsonl');
-    const header = JSON.stringify({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' });
-    const slow = entry(3);
-    fs.writeFileSync(file, `${header}\n${entry(1)}\n${entry(2)}\n${slow.slice(0, 100)}`, { mode: 0o600 });
-    const finish = () => fs.appendFileSync(file, `${slow.slice(100)}\n${entry(4)}\n`);
+    fs.writeFileSync(file, `${JSON.stringify(header())}\n${entry(1)}\n${entry(2)}\n${entry(3).slice(0, 100)}`, { mode: 0o600 });
+    const finish = () => fs.appendFileSync(file, `${entry(3).slice(100)}\n${entry(4)}\n`);
     return { dir, file, finish };
   };
   const idsIn = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { id: string }).id);
 
   it('repair carries the finished line over whole: no fragment in the session, no entry lost', async () => {
-    const { file, finish } = startSession();
-    const { repairSession } = await import('../../src/file/rewrite/repair.js');
-    const { makeValidator } = await import('../../src/format/validate.js');
-    await repairSession({
-      id: 's',
-      file,
-      reader: { validate: makeValidator(undefined), maxLineBytes: 64 * 1024 * 1024 },
-      header: () => ({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' }),
-      now: Date.now(),
-      assertHeld: finish,
-    });
+    const { dir, file, finish } = startSession();
+    await repairSession(plan(dir, finish));
     // Every line parses (a fragment would not), and every entry is there once.
     expect(idsIn(file)).toEqual(['s', 'e1', 'e2', 'e3', 'e4']);
   });
 
   it('repair still keeps out a torn line that another writer sealed and appended after', async () => {
-    const { file } = startSession();
-    const { repairSession } = await import('../../src/file/rewrite/repair.js');
-    const { makeValidator } = await import('../../src/format/validate.js');
-    const report = await repairSession({
-      id: 's',
-      file,
-      reader: { validate: makeValidator(undefined), maxLineBytes: 64 * 1024 * 1024 },
-      header: () => ({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' }),
-      now: Date.now(),
-      // A writer that finds a torn tail seals it with a newline before its own lines.
-      assertHeld: () => fs.appendFileSync(file, `\n${entry(4)}\n`),
-    });
+    const { dir, file } = startSession();
+    // A writer that finds a torn tail seals it with a newline before its own lines.
+    const report = await repairSession(plan(dir, () => fs.appendFileSync(file, `\n${entry(4)}\n`)));
     expect(idsIn(file)).toEqual(['s', 'e1', 'e2', 'e4']);
     expect(fs.readFileSync(report.recoveryFile as string, 'utf8')).toBe(entry(3).slice(0, 100));
   });
@@ -180,19 +176,8 @@ describe('race 3: a line still being written when a rewrite gives up waiting for
   it('merge carries it over whole too', async () => {
     const { dir, file, finish } = startSession();
     const copy = path.join(dir, 's.sync-conflict-20261205-120000-ABCDEFG.jsonl');
-    fs.writeFileSync(copy, `${JSON.stringify({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' })}\n${entry(1)}\n${entry(9)}\n`, { mode: 0o600 });
-    const { mergeSession } = await import('../../src/file/rewrite/merge.js');
-    const { makeValidator } = await import('../../src/format/validate.js');
-    await mergeSession({
-      id: 's',
-      file,
-      dir,
-      copies: [copy],
-      reader: { validate: makeValidator(undefined), maxLineBytes: 64 * 1024 * 1024 },
-      header: () => ({ type: 'session', version: 1, id: 's', createdAt: '2026-12-05T12:00:00.000Z' }),
-      now: Date.now(),
-      assertHeld: finish,
-    });
+    fs.writeFileSync(copy, `${JSON.stringify(header())}\n${entry(1)}\n${entry(9)}\n`, { mode: 0o600 });
+    await mergeSession({ ...plan(dir, finish), dir, copies: [copy] });
     expect(new Set(idsIn(file))).toEqual(new Set(['s', 'e1', 'e2', 'e3', 'e4', 'e9']));
     expect(idsIn(file)).toHaveLength(6);
   });
