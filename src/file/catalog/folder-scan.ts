@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import PQueue from 'p-queue';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ioError } from '../../core/errors.js';
-import { conflictOf, idFromFileName, SESSION_EXT } from '../fs/paths.js';
+import { conflictOf, idFromFileName, SESSION_EXT, sessionStem } from '../fs/paths.js';
 import { sweepTemps } from './catalog-file.js';
 import { sameFingerprint } from './fold.js';
 import type { Row } from '../../core/list-query.js';
@@ -55,7 +55,7 @@ export async function scanFolder(dir: string, table: CatalogTable, initial: bool
     if (i > 0 && i % STAT_BATCH === 0) await yieldToLoop();
     const name = names[i] as string;
     // A name the table knows is a valid id (ids are checked on their way in): only others are checked here.
-    const known = name.endsWith(SESSION_EXT) ? name.slice(0, -SESSION_EXT.length) : undefined;
+    const known = sessionStem(name);
     const record = known === undefined ? undefined : table.record(known);
     const id = record === undefined ? idFromFileName(name) : known;
     if (id === undefined) {

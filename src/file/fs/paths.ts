@@ -18,10 +18,14 @@ export function sessionPath(dir: string, id: string): string {
  * temp files, editor swap and backup files, sync-conflict copies, the index, other files.
  */
 export function idFromFileName(name: string): string | undefined {
-  if (!name.endsWith(SESSION_EXT)) return undefined;
-  const id = name.slice(0, -SESSION_EXT.length);
+  const id = sessionStem(name);
   // The id allowlist already rejects `.#x` (emacs locks), `.x.swp`, `x.sync-conflict-…` and the like.
-  return idProblem(id) === undefined ? id : undefined;
+  return id !== undefined && idProblem(id) === undefined ? id : undefined;
+}
+
+/** A `.jsonl` name without its extension, not checked as an id (for names already known to be sessions). */
+export function sessionStem(name: string): string | undefined {
+  return name.endsWith(SESSION_EXT) ? name.slice(0, -SESSION_EXT.length) : undefined;
 }
 
 const CONFLICT = /^(.+)\.sync-conflict-[^/]*\.jsonl$/;
