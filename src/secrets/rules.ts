@@ -5,6 +5,7 @@
  * random-looking text" alone: UUIDs, hashes, commit ids, base64 images and thinking signatures
  * are what transcripts are full of, and must not match (docs/secrets.md has the measurements).
  */
+import { type LiteralGroup, literalsRegex } from './literal-scan.js';
 
 /** One rule. */
 export interface SecretRule {
@@ -113,33 +114,48 @@ export const DEFAULT_RULES: readonly SecretRule[] = [
 const inThreeCases = (words: readonly string[]): string[] => words.flatMap((w) => [w, w[0]?.toUpperCase() + w.slice(1), w.toUpperCase()]);
 
 /** `key` in the cases {@link TRIGGER} knows it in. */
-const KEY_CASES = inThreeCases(['key']).join('|');
-/** Every substring of {@link TRIGGER} but `key`. */
-const TRIGGER_LITERALS = ['BEGIN ', 'sk-', 'gh[posur]_', 'github_pat_', 'A[KS]IA', 'ABIA', 'ACCA', 'xox[abposr]-', '_live_', 'AIza', 'npm_', 'eyJ', ':\\/\\/', ...inThreeCases(['secret', 'token', 'passw', 'pwd', 'credential'])];
+const KEY_CASES = inThreeCases(['key']);
 
-/**
- * Substrings at least one rule needs: a string (or a whole entry's JSON) with none of them is
- * passed over at once. Case-sensitive, with the case variants spelled out: measured 9 µs against
- * 17 µs with the `i` flag on a 2.8 kB entry (docs/secrets.md).
- */
-export const TRIGGER = new RegExp([...TRIGGER_LITERALS, KEY_CASES].join('|'));
-
-/**
- * {@link TRIGGER} but `key`, which code and prose are full of (every one of the 2,523 bench
- * messages TRIGGER let through held nothing else): `key` counts only as {@link KEY_ASSIGNED}.
- */
-export const TRIGGER_BUT_KEY = new RegExp(TRIGGER_LITERALS.join('|'));
 /**
  * `key` ending a name that is given a value, as it reads in JSON text: what every rule needing
  * the word `key` and none of TRIGGER's other substrings needs (`API_KEY=…`, `"apiKey": …`).
- * 26 ms over the bench's 57 MB, the same as testing for `key` alone first.
  */
-export const KEY_ASSIGNED = new RegExp(String.raw`(?:${KEY_CASES})[sS]?\b${JSON_QUOTE}${JSON_SPACE}*(?:=|:)`);
+export const KEY_ASSIGNED = new RegExp(String.raw`(?:${KEY_CASES.join('|')})[sS]?\b${JSON_QUOTE}${JSON_SPACE}*(?:=|:)`);
+
+/**
+ * What some rule needs, in groups for {@link LiteralScan}: a string (or a whole entry's JSON)
+ * with none of them is passed over at once. Case-sensitive, with the case variants spelled out
+ * (measured 9 µs against 17 µs with the `i` flag on a 2.8 kB entry, docs/secrets.md). `at` puts
+ * a group's fingerprint on its rarest three characters: `pm_` for `npm_`, which coding
+ * transcripts say all the time. `key`, which code and prose are full of (every one of the 2,523
+ * bench messages a bare `key` let through held nothing else), counts only as {@link KEY_ASSIGNED}.
+ */
+export const TRIGGER_GROUPS: readonly LiteralGroup[] = [
+  { literals: KEY_CASES, confirm: KEY_ASSIGNED },
+  { literals: inThreeCases(['secret']) },
+  { literals: inThreeCases(['token']) },
+  { literals: inThreeCases(['passw']), at: 2 },
+  { literals: inThreeCases(['pwd']) },
+  { literals: inThreeCases(['credential']), at: 2 },
+  { literals: ['://'] },
+  { literals: ['BEGIN '] },
+  { literals: ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AIza'] },
+  { literals: ['sk-'] },
+  { literals: ['npm_'], at: 1 },
+  { literals: ['_live_'], at: 3 },
+  { literals: ['ghp_', 'gho_', 'ghs_', 'ghu_', 'ghr_'], at: 1 },
+  { literals: ['github_pat_'], at: 5 },
+  { literals: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxo-', 'xoxr-', 'xoxs-'] },
+  { literals: ['eyJ'] },
+];
+
+/** Every literal of {@link TRIGGER_GROUPS}, `key` included whatever follows it. */
+export const TRIGGER = literalsRegex(TRIGGER_GROUPS.map((group) => ({ literals: group.literals })));
 
 /**
  * Every rule's gate in the JSON text of an entry, as one case-sensitive and one case-insensitive
  * regex; undefined when a rule has no gate (nothing then rules an entry out but {@link TRIGGER}).
- * Run only on an entry {@link TRIGGER_BUT_KEY} or {@link KEY_ASSIGNED} let through: over the
+ * Run only on an entry {@link TRIGGER_GROUPS} let through: over the
  * 2,523 bench messages (26.8 MB) that TRIGGER alone let through for a `key`, these took 128 ms
  * against 168 ms for the walk, and KEY_ASSIGNED 14.5 ms (docs/performance.md).
  */
