@@ -7,7 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { LiteralScan } from './literal-scan.js';
-import { DEFAULT_RULES, entryGates, type SecretRule, TRIGGER, TRIGGER_GROUPS } from './rules.js';
+import { DEFAULT_RULES, entryGates, type SecretRule, STRING_TRIGGER_GROUPS, TRIGGER_GROUPS } from './rules.js';
 
 /** A marker for `secret` of `kind`. */
 export type Mark = (kind: string, secret: string) => string;
@@ -33,8 +33,13 @@ export interface Finding {
 
 const MARKER = /\[REDACTED:[a-z0-9-]+:[0-9a-f]{8}\]/;
 
-/** One scan of the trigger's groups for the process, made on first use (it holds a little memory). */
-let triggerScan: LiteralScan | undefined;
+/** The scans of the trigger, one each for the process, made on first use (each holds a little memory). */
+let entryScan: LiteralScan | undefined;
+let stringScan: LiteralScan | undefined;
+/** Tests an entry's JSON: `key` counts only when given a value. */
+const scanOfEntries = (): LiteralScan => (entryScan ??= new LiteralScan(TRIGGER_GROUPS));
+/** Tests one string: any `key` counts (the `TRIGGER` regex of rules.ts, as a scan). */
+const scanOfStrings = (): LiteralScan => (stringScan ??= new LiteralScan(STRING_TRIGGER_GROUPS));
 
 /** Finds and replaces secrets with one key and one set of rules. */
 export class Redactor {
@@ -59,23 +64,24 @@ export class Redactor {
 
   /**
    * False when `text` (or the JSON of a whole entry) holds nothing any rule looks for: the common
-   * case, settled by two or three regex tests instead of a walk of every string. Rather than
-   * {@link TRIGGER} alone, which let 12% of the bench's messages (47% of its bytes) through to the
+   * case, settled by one scan of the text (and a regex test or two) instead of a walk of every string. Rather than
+   * the trigger alone, which let 12% of the bench's messages (47% of its bytes) through to the
    * walk for a mere `key`, a `key` counts only when given a value, and then every rule's gate
    * decides: 125 ms per 57 MB against 272 (docs/performance.md). The groups are looked for all at
-   * once by {@link LiteralScan}: 25 ms against 140 for them as one regex. Custom rules are always run.
+   * once by {@link LiteralScan}: 37–40 ms per 57 MB against 137–140 for them as regexes
+   * (docs/secrets.md). Custom rules are always run.
    */
   mayContain(text: string): boolean {
     if (this.#custom !== undefined) return true;
-    if (this.#gates === undefined) return TRIGGER.test(text);
-    if (!(triggerScan ??= new LiteralScan(TRIGGER_GROUPS)).test(text)) return false;
+    if (this.#gates === undefined) return scanOfStrings().test(text);
+    if (!scanOfEntries().test(text)) return false;
     return this.#gates.some((gate) => gate.test(text));
   }
 
   /** `text` with its secrets replaced, and what was replaced. */
   text(text: string, found?: Finding[]): string {
     let out = text;
-    if (TRIGGER.test(text)) {
+    if (scanOfStrings().test(text)) {
       for (const rule of this.#rules) out = this.#apply(rule, out, found);
     }
     if (this.#custom !== undefined) {

@@ -149,8 +149,14 @@ export const TRIGGER_GROUPS: readonly LiteralGroup[] = [
   { literals: ['eyJ'] },
 ];
 
-/** Every literal of {@link TRIGGER_GROUPS}, `key` included whatever follows it. */
-export const TRIGGER = literalsRegex(TRIGGER_GROUPS.map((group) => ({ literals: group.literals })));
+/**
+ * {@link TRIGGER_GROUPS} with `key` counting whatever follows it: what a single string of an
+ * entry is tested against, once the entry's JSON has passed (a rule's gate then decides).
+ */
+export const STRING_TRIGGER_GROUPS: readonly LiteralGroup[] = TRIGGER_GROUPS.map(({ literals, at }) => (at === undefined ? { literals } : { literals, at }));
+
+/** {@link STRING_TRIGGER_GROUPS} as one regex: what the scan answers, without WebAssembly. */
+export const TRIGGER = literalsRegex(STRING_TRIGGER_GROUPS);
 
 /**
  * Every rule's gate in the JSON text of an entry, as one case-sensitive and one case-insensitive

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFingerprint } from '../../scripts/build-wasm.mjs';
 import { FINGERPRINT_WASM } from '../../src/secrets/fingerprint-wasm.js';
 import { type LiteralGroup, LiteralScan, literalsRegex } from '../../src/secrets/literal-scan.js';
-import { TRIGGER_GROUPS } from '../../src/secrets/rules.js';
+import { STRING_TRIGGER_GROUPS, TRIGGER, TRIGGER_GROUPS } from '../../src/secrets/rules.js';
 
 const scan = new LiteralScan(TRIGGER_GROUPS);
 const reference = literalsRegex(TRIGGER_GROUPS);
@@ -37,17 +37,22 @@ function vocabulary(): string[] {
 }
 
 describe('LiteralScan over the trigger groups', () => {
-  it('answers as the regex of the same literals on 20,000 random mixes', () => {
+  it.each([
+    ['an entry', TRIGGER_GROUPS],
+    ['a string (any `key`)', STRING_TRIGGER_GROUPS],
+  ])('answers as the regex of the same literals on 20,000 random mixes: the groups for %s', (_, groups) => {
     const words = vocabulary();
     const next = random(17);
+    const groupScan = new LiteralScan(groups);
+    const regex = literalsRegex(groups);
     let found = 0;
     for (let n = 0; n < 20_000; n++) {
       let text = '';
       const count = 1 + Math.floor(next() * 12);
       for (let k = 0; k < count; k++) text += words[Math.floor(next() * words.length)] as string;
-      const expected = reference.test(text);
+      const expected = regex.test(text);
       if (expected) found++;
-      expect(scan.test(text), JSON.stringify(text)).toBe(expected);
+      expect(groupScan.test(text), JSON.stringify(text)).toBe(expected);
     }
     // Both answers are common, so the comparison means something either way.
     expect(found).toBeGreaterThan(2_000);
@@ -64,6 +69,11 @@ describe('LiteralScan over the trigger groups', () => {
         expect(scan.test(text.slice(0, -1)), text).toBe(reference.test(text.slice(0, -1)));
       }
     }
+  });
+
+  it('is the TRIGGER regex for single strings, where any `key` counts', () => {
+    expect(literalsRegex(STRING_TRIGGER_GROUPS).source).toBe(TRIGGER.source);
+    expect(new LiteralScan(STRING_TRIGGER_GROUPS).test('const [key, value]')).toBe(true);
   });
 
   it('counts `key` only when it is given a value', () => {
