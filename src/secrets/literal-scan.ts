@@ -23,7 +23,8 @@ export interface LiteralGroup {
   readonly at?: number;
   /**
    * A sticky regex that must match where a literal starts for the group to count (`key` only
-   * when given a value). Its source must begin with the group's literals.
+   * when given a value). Its source must begin with the group's literals, and it takes no flags
+   * but `g` and `y`: the fallback regex uses its source alone.
    */
   readonly confirm?: RegExp;
 }
