@@ -154,8 +154,8 @@ function nibbleTables(groups: readonly LiteralGroup[]): Uint8Array {
     for (const literal of group.literals) {
       for (let k = 0; k < 3; k++) {
         const c = literal.charCodeAt((group.at ?? 0) + k);
-        tables[set + k * 32 + (c & 15)] = (tables[set + k * 32 + (c & 15)] as number) | bit;
-        tables[set + k * 32 + 16 + (c >> 4)] = (tables[set + k * 32 + 16 + (c >> 4)] as number) | bit;
+        // Byte k's low-nibble table, then its high-nibble table.
+        for (const index of [set + k * 32 + (c & 15), set + k * 32 + 16 + (c >> 4)]) tables[index] = (tables[index] as number) | bit;
       }
     }
   });

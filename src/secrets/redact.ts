@@ -38,7 +38,7 @@ let entryScan: LiteralScan | undefined;
 let stringScan: LiteralScan | undefined;
 /** Tests an entry's JSON: `key` counts only when given a value. */
 const scanOfEntries = (): LiteralScan => (entryScan ??= new LiteralScan(TRIGGER_GROUPS));
-/** Tests one string: any `key` counts (the `TRIGGER` regex of rules.ts, as a scan). */
+/** Tests one string: any `key` counts. */
 const scanOfStrings = (): LiteralScan => (stringScan ??= new LiteralScan(STRING_TRIGGER_GROUPS));
 
 /** Finds and replaces secrets with one key and one set of rules. */
@@ -64,9 +64,9 @@ export class Redactor {
 
   /**
    * False when `text` (or the JSON of a whole entry) holds nothing any rule looks for: the common
-   * case, settled by one scan of the text (and a regex test or two) instead of a walk of every string. Rather than
-   * the trigger alone, which let 12% of the bench's messages (47% of its bytes) through to the
-   * walk for a mere `key`, a `key` counts only when given a value, and then every rule's gate
+   * case, settled by one scan of the text (and a regex test or two) instead of a walk of every
+   * string. Rather than the trigger alone, which let 12% of the bench's messages (47% of its bytes)
+   * through to the walk for a mere `key`, a `key` counts only when given a value, and then every rule's gate
    * decides: 125 ms per 57 MB against 272 (docs/performance.md). The groups are looked for all at
    * once by {@link LiteralScan}: 37–40 ms per 57 MB against 137–140 for them as regexes
    * (docs/secrets.md). Custom rules are always run.

@@ -5,7 +5,7 @@
  * random-looking text" alone: UUIDs, hashes, commit ids, base64 images and thinking signatures
  * are what transcripts are full of, and must not match (docs/secrets.md has the measurements).
  */
-import { type LiteralGroup, literalsRegex } from './literal-scan.js';
+import type { LiteralGroup } from './literal-scan.js';
 
 /** One rule. */
 export interface SecretRule {
@@ -113,12 +113,12 @@ export const DEFAULT_RULES: readonly SecretRule[] = [
 /** Words in the three cases they are written in (a case-sensitive test is twice as fast). */
 const inThreeCases = (words: readonly string[]): string[] => words.flatMap((w) => [w, w[0]?.toUpperCase() + w.slice(1), w.toUpperCase()]);
 
-/** `key` in the cases {@link TRIGGER} knows it in. */
+/** `key` in the cases the trigger knows it in. */
 const KEY_CASES = inThreeCases(['key']);
 
 /**
  * `key` ending a name that is given a value, as it reads in JSON text: what every rule needing
- * the word `key` and none of TRIGGER's other substrings needs (`API_KEY=…`, `"apiKey": …`).
+ * the word `key` and none of the trigger's other literals needs (`API_KEY=…`, `"apiKey": …`).
  */
 export const KEY_ASSIGNED = new RegExp(String.raw`(?:${KEY_CASES.join('|')})[sS]?\b${JSON_QUOTE}${JSON_SPACE}*(?:=|:)`);
 
@@ -155,14 +155,11 @@ export const TRIGGER_GROUPS: readonly LiteralGroup[] = [
  */
 export const STRING_TRIGGER_GROUPS: readonly LiteralGroup[] = TRIGGER_GROUPS.map(({ literals, at }) => (at === undefined ? { literals } : { literals, at }));
 
-/** {@link STRING_TRIGGER_GROUPS} as one regex: what the scan answers, without WebAssembly. */
-export const TRIGGER = literalsRegex(STRING_TRIGGER_GROUPS);
-
 /**
  * Every rule's gate in the JSON text of an entry, as one case-sensitive and one case-insensitive
- * regex; undefined when a rule has no gate (nothing then rules an entry out but {@link TRIGGER}).
+ * regex; undefined when a rule has no gate (nothing then rules an entry out but {@link STRING_TRIGGER_GROUPS}).
  * Run only on an entry {@link TRIGGER_GROUPS} let through: over the
- * 2,523 bench messages (26.8 MB) that TRIGGER alone let through for a `key`, these took 128 ms
+ * 2,523 bench messages (26.8 MB) that the trigger alone let through for a `key`, these took 128 ms
  * against 168 ms for the walk, and KEY_ASSIGNED 14.5 ms (docs/performance.md).
  */
 export function entryGates(rules: readonly SecretRule[]): RegExp[] | undefined {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFingerprint } from '../../scripts/build-wasm.mjs';
 import { FINGERPRINT_WASM } from '../../src/secrets/fingerprint-wasm.js';
 import { type LiteralGroup, LiteralScan, literalsRegex } from '../../src/secrets/literal-scan.js';
-import { STRING_TRIGGER_GROUPS, TRIGGER, TRIGGER_GROUPS } from '../../src/secrets/rules.js';
+import { STRING_TRIGGER_GROUPS, TRIGGER_GROUPS } from '../../src/secrets/rules.js';
 
 const scan = new LiteralScan(TRIGGER_GROUPS);
 const reference = literalsRegex(TRIGGER_GROUPS);
@@ -71,9 +71,9 @@ describe('LiteralScan over the trigger groups', () => {
     }
   });
 
-  it('is the TRIGGER regex for single strings, where any `key` counts', () => {
-    expect(literalsRegex(STRING_TRIGGER_GROUPS).source).toBe(TRIGGER.source);
+  it('counts any `key` in the groups for single strings', () => {
     expect(new LiteralScan(STRING_TRIGGER_GROUPS).test('const [key, value]')).toBe(true);
+    expect(literalsRegex(STRING_TRIGGER_GROUPS).test('const [key, value]')).toBe(true);
   });
 
   it('counts `key` only when it is given a value', () => {
