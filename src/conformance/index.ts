@@ -117,12 +117,17 @@ function describeSessions(open: Opener): void {
   describe('sessions', () => {
     it('create: the info of a new session; its id generated when not given, sortable by creation', async () => {
       const store = await open();
-      const info = await store.create({ title: 'T', model: 'm', cwd: '/w', metadata: { k: 1 } });
-      expect(info).toMatchObject({ title: 'T', model: 'm', cwd: '/w', metadata: { k: 1 }, entryCount: 0, parent: undefined });
+      const metadata = { k: 1, nested: { n: 1 } };
+      const info = await store.create({ title: 'T', model: 'm', cwd: '/w', metadata });
+      expect(info).toMatchObject({ title: 'T', model: 'm', cwd: '/w', metadata: { k: 1, nested: { n: 1 } }, entryCount: 0, parent: undefined });
       expect(Date.parse(info.createdAt)).not.toBeNaN();
+      // The info is a copy: the caller's object changing later changes neither it nor the session.
+      metadata.nested.n = 2;
+      expect(info.metadata).toEqual({ k: 1, nested: { n: 1 } });
       const second = await store.create();
       expect(second.id > info.id).toBe(true);
-      expect(await store.get(info.id)).toMatchObject({ id: info.id, title: 'T' });
+      // What create returns is what get reads back.
+      expect(await store.get(info.id)).toEqual(info);
     });
 
     it('create of an existing id fails with ERR_SESSION_EXISTS, also from another instance', async () => {

@@ -128,11 +128,12 @@ export class FileSessionStore<S extends z.ZodType = typeof EntrySchema> extends 
     const header = this.#header(id, init);
     const file = sessionPath(this.dir, id);
     const line = encodeLine(header);
-    await createExclusive(file, Buffer.from(line), this.#options.durable);
+    const data = Buffer.from(line);
+    await createExclusive(file, data, this.#options.durable);
     // The writer knows the header from the start: no read on the first append.
     this.#writers.adopt(id, line);
     this.#emitChange(id, 'created');
-    return SessionSummary.ofNewSession(id, line, this.#readerContext());
+    return SessionSummary.ofNewSession(id, line, data.length);
   }
 
   /** {@inheritDoc SessionStore.list} */
